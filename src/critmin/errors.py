@@ -1,0 +1,17 @@
+"""The exceptions that mean "the user can fix this": shown as one line, never as a traceback."""
+
+from __future__ import annotations
+
+from critmin.loader.errors import InputError
+from critmin.server.errors import ServerError
+from critmin.store.graph import DatabaseUnavailable
+from critmin.store.networks import NoTradeData
+from critmin.store.settings import NoDatabaseConfigured
+
+USER_ERRORS: tuple[type[Exception], ...] = (
+    InputError,
+    ServerError,
+    DatabaseUnavailable,
+    NoDatabaseConfigured,
+    NoTradeData,
+)

@@ -1,0 +1,143 @@
+"""The only code that speaks Cypher to the server: a thin, always-named-database runner."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Self
+
+import pandas as pd
+from neo4j import Driver, GraphDatabase, ManagedTransaction, Result
+from neo4j.exceptions import AuthError, ServiceUnavailable
+
+from critmin.store.settings import ConnectionSettings
+
+DEFAULT_BATCH = 5_000
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The configured server does not answer or refuses the credentials."""
+
+
+def identifier(name: str) -> str:
+    """Validate a label, type or property name before it is placed in Cypher text.
+
+    >>> identifier("TRADES")
+    'TRADES'
+    >>> identifier("x) DETACH DELETE n //")
+    Traceback (most recent call last):
+    ...
+    ValueError: not a valid Cypher identifier: 'x) DETACH DELETE n //'
+    """
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a valid Cypher identifier: {name!r}")
+    return name
+
+
+def batches(rows: Sequence[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield list(rows[start : start + size])
+
+
+class GraphStore:
+    """A driver bound to one database; reads return DataFrames, writes run in managed transactions.
+
+    Managed transactions (``execute_write``) retry transient errors (leader switches,
+    deadlocks, a restarting server) with back-off, so each batch is applied exactly once or
+    not at all.
+    """
+
+    def __init__(self, driver: Driver, database: str = "neo4j") -> None:
+        self.driver = driver
+        self.database = database
+
+    @classmethod
+    def connect(cls, settings: ConnectionSettings) -> Self:
+        driver = GraphDatabase.driver(settings.uri, auth=(settings.user, settings.password))
+        try:
+            driver.verify_connectivity()
+        except (ServiceUnavailable, OSError) as exc:
+            driver.close()
+            raise DatabaseUnavailable(
+                f"Neo4j at {settings.describe()} does not answer: {exc}. "
+                "Start it with `critmin neo4j start` or check NEO4J_URI."
+            ) from exc
+        except AuthError as exc:
+            driver.close()
+            raise DatabaseUnavailable(
+                f"Neo4j at {settings.describe()} refused the credentials: {exc.message}"
+            ) from exc
+        return cls(driver, settings.database)
+
+    def close(self) -> None:
+        self.driver.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def query(self, cypher: str, **params: Any) -> pd.DataFrame:
+        """Run a read query and return its records as a DataFrame (columns kept when empty)."""
+        frame: pd.DataFrame = self.driver.execute_query(
+            cypher,
+            params,
+            database_=self.database,
+            routing_="r",
+            result_transformer_=Result.to_df,
+        )
+        return frame
+
+    def records(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
+        records, _summary, _keys = self.driver.execute_query(
+            cypher, params, database_=self.database, routing_="r"
+        )
+        return [record.data() for record in records]
+
+    def execute(self, cypher: str, **params: Any) -> None:
+        """Run one write statement in its own transaction."""
+        self.driver.execute_query(cypher, params, database_=self.database)
+
+    def write_batches(
+        self,
+        cypher: str,
+        rows: Sequence[dict[str, Any]],
+        batch_size: int = DEFAULT_BATCH,
+        progress: Callable[[int], None] | None = None,
+        **params: Any,
+    ) -> int:
+        """``UNWIND $rows`` in batches, one managed (retried) transaction each; return rows written."""
+        written = 0
+        with self.driver.session(database=self.database) as session:
+            for batch in batches(rows, batch_size):
+                session.execute_write(_run, cypher, {"rows": batch, **params})
+                written += len(batch)
+                if progress is not None:
+                    progress(len(batch))
+        return written
+
+    def write_units(
+        self,
+        units: Iterable[list[tuple[str, dict[str, Any]]]],
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Apply each unit (a list of statements) atomically: all of it or none of it."""
+        done = 0
+        with self.driver.session(database=self.database) as session:
+            for unit in units:
+                session.execute_write(_run_all, unit)
+                done += 1
+                if progress is not None:
+                    progress(1)
+        return done
+
+
+def _run(tx: ManagedTransaction, cypher: str, params: dict[str, Any]) -> None:
+    tx.run(cypher, params).consume()
+
+
+def _run_all(tx: ManagedTransaction, unit: list[tuple[str, dict[str, Any]]]) -> None:
+    for cypher, params in unit:
+        tx.run(cypher, params).consume()

@@ -1,0 +1,24 @@
+"""Constraints and indexes of the trade graph, created once (IF NOT EXISTS makes them idempotent)."""
+
+from __future__ import annotations
+
+from critmin.store.graph import GraphStore
+
+SCHEMA = (
+    "CREATE CONSTRAINT country_iso3 IF NOT EXISTS FOR (c:Country) REQUIRE c.iso3 IS UNIQUE",
+    "CREATE CONSTRAINT commodity_id IF NOT EXISTS FOR (m:Commodity) REQUIRE m.id IS UNIQUE",
+    "CREATE CONSTRAINT scenario_id IF NOT EXISTS FOR (s:Scenario) REQUIRE s.id IS UNIQUE",
+    "CREATE CONSTRAINT run_id IF NOT EXISTS FOR (r:Run) REQUIRE r.id IS UNIQUE",
+    "CREATE INDEX trades_year IF NOT EXISTS FOR ()-[t:TRADES]-() ON (t.year)",
+    "CREATE INDEX trades_hs IF NOT EXISTS FOR ()-[t:TRADES]-() ON (t.hs)",
+    "CREATE INDEX produced_year IF NOT EXISTS FOR ()-[p:PRODUCED]-() ON (p.year)",
+    "CREATE INDEX transmits_scenario IF NOT EXISTS FOR ()-[t:TRANSMITS]-() ON (t.scenario)",
+    "CREATE INDEX scenario_lookup IF NOT EXISTS FOR (s:Scenario) ON (s.commodity, s.year, s.shock)",
+)
+
+
+def ensure_schema(store: GraphStore) -> None:
+    """Create the constraints and indexes the loaders and queries rely on, then wait for them."""
+    for statement in SCHEMA:
+        store.execute(statement)
+    store.execute("CALL db.awaitIndexes(300)")

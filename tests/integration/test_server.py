@@ -1,0 +1,115 @@
+"""The managed Neo4j: started from the pinned jars, on loopback, with a stored password."""
+
+from __future__ import annotations
+
+import socket
+import stat
+
+import pytest
+from typer.testing import CliRunner
+
+from critmin.server import ManagedNeo4j, ServerError
+from critmin.store.graph import GraphStore
+from critmin.store.settings import ConnectionSettings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture()
+def server(managed_server: ManagedNeo4j | None) -> ManagedNeo4j:
+    if managed_server is None:
+        pytest.skip("tests use an external server (CRITMIN_TEST_NEO4J_URI)")
+    return managed_server
+
+
+def test_credentials_are_owner_only_and_password_is_generated(server: ManagedNeo4j) -> None:
+    creds = server.credentials()
+    assert creds is not None and len(creds.password) >= 24 and creds.password != "neo4j"
+    mode = stat.S_IMODE((server.home / "credentials.json").stat().st_mode)
+    assert mode == 0o600
+
+
+def test_start_is_idempotent_and_reports_the_running_server(server: ManagedNeo4j) -> None:
+    before = server.status()
+    again = server.start()
+    assert again.running and again.pid == before.pid
+
+
+def test_listens_on_loopback_only(server: ManagedNeo4j) -> None:
+    creds = server.credentials()
+    assert creds is not None
+    conf = (server.home / "conf" / "neo4j.conf").read_text()
+    assert "server.default_listen_address=127.0.0.1" in conf
+    listening = _listening_addresses()
+    for port in (creds.bolt_port, creds.http_port):
+        assert listening.get(port) == {"127.0.0.1"}, listening.get(port)
+
+
+def _listening_addresses() -> dict[int, set[str]]:
+    """Local addresses of listening IPv4/IPv6 TCP sockets, from /proc/net (Linux)."""
+    found: dict[int, set[str]] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as handle:
+            next(handle)
+            for line in handle:
+                local, state = line.split()[1], line.split()[3]
+                if state != "0A":  # LISTEN
+                    continue
+                address, port = local.split(":")
+                if address.startswith("0000000000000000FFFF0000"):  # IPv4-mapped IPv6
+                    address = address[-8:]
+                if len(address) == 8:
+                    text = socket.inet_ntop(socket.AF_INET, bytes.fromhex(address)[::-1])
+                else:
+                    text = "any6" if set(address) == {"0"} else address
+                found.setdefault(int(port, 16), set()).add(text)
+    return found
+
+
+def test_wrong_password_is_refused(neo4j_settings: ConnectionSettings) -> None:
+    from critmin.store.graph import DatabaseUnavailable
+
+    wrong = ConnectionSettings(neo4j_settings.uri, neo4j_settings.user, "not-the-password")
+    with pytest.raises(DatabaseUnavailable, match="refused the credentials"):
+        GraphStore.connect(wrong)
+
+
+def test_taken_port_is_a_clear_error(server: ManagedNeo4j, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    creds = server.credentials()
+    assert creds is not None
+    other = ManagedNeo4j(home=tmp_path / "other")
+    with pytest.raises(ServerError, match=f"Bolt port {creds.bolt_port} .* is taken"):
+        other.start(bolt_port=creds.bolt_port)
+
+
+def test_data_survives_a_restart(server: ManagedNeo4j, store: GraphStore) -> None:
+    store.execute("CREATE (:Country {iso3: 'ZZZ', name: 'Restart probe'})")
+    server.stop()
+    assert not server.status().running
+    status = server.start()
+    assert status.running
+    creds = status.credentials
+    assert creds is not None
+    settings = ConnectionSettings(creds.uri, creds.user, creds.password)
+    with GraphStore.connect(settings) as fresh:
+        rows = fresh.records("MATCH (c:Country {iso3: 'ZZZ'}) RETURN c.name AS name")
+    assert rows == [{"name": "Restart probe"}]
+
+
+def test_apoc_is_installed(store: GraphStore) -> None:
+    rows = store.records("RETURN apoc.version() AS version")
+    assert rows[0]["version"].startswith("5.26")
+
+
+def test_cli_env_prints_evaluable_lines(server: ManagedNeo4j, monkeypatch: pytest.MonkeyPatch) -> None:
+    from critmin.cli.main import app
+
+    monkeypatch.setenv("CRITMIN_HOME", str(server.home.parent))
+    result = CliRunner().invoke(app, ["neo4j", "env"])
+    assert result.exit_code == 0, result.output
+    creds = server.credentials()
+    assert creds is not None
+    assert f"export NEO4J_URI={creds.uri}" in result.output
+    assert "export NEO4J_PASSWORD=" in result.output
+    status = CliRunner().invoke(app, ["neo4j", "status"])
+    assert status.exit_code == 0 and creds.browser_url in status.output
