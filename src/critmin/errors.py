@@ -6,6 +6,7 @@ from critmin.loader.errors import InputError
 from critmin.server.errors import ServerError
 from critmin.store.graph import DatabaseUnavailable
 from critmin.store.networks import NoTradeData
+from critmin.store.results import NoScenarios
 from critmin.store.settings import NoDatabaseConfigured
 
 USER_ERRORS: tuple[type[Exception], ...] = (
@@ -14,4 +15,5 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     DatabaseUnavailable,
     NoDatabaseConfigured,
     NoTradeData,
+    NoScenarios,
 )

@@ -61,7 +61,7 @@ def _write(uri: str | None, user: str | None, password: str | None, database: st
     with open_store(uri, user, password, database) as store:
         plan = plan_load(store, kind, frame, names, commodities)  # type: ignore[arg-type]
         _show(plan, dry_run)
-        if dry_run or not plan.rows and not plan.countries:
+        if dry_run or not plan.n_rows and not plan.countries:
             return
         total = len(plan.new) + len(plan.changed)
         with Progress(console=console, transient=True) as bar:

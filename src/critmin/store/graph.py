@@ -54,7 +54,13 @@ class GraphStore:
 
     @classmethod
     def connect(cls, settings: ConnectionSettings) -> Self:
-        driver = GraphDatabase.driver(settings.uri, auth=(settings.user, settings.password))
+        driver = GraphDatabase.driver(
+            settings.uri,
+            auth=(settings.user, settings.password),
+            # Our queries name properties that a fresh database has not seen yet; the server's
+            # "property key does not exist" notices are noise for them.
+            notifications_min_severity="OFF",
+        )
         try:
             driver.verify_connectivity()
         except (ServiceUnavailable, OSError) as exc:
@@ -99,6 +105,11 @@ class GraphStore:
     def execute(self, cypher: str, **params: Any) -> None:
         """Run one write statement in its own transaction."""
         self.driver.execute_query(cypher, params, database_=self.database)
+
+    def autocommit(self, cypher: str, **params: Any) -> None:
+        """Run a statement in an implicit transaction (needed by ``CALL {...} IN TRANSACTIONS``)."""
+        with self.driver.session(database=self.database) as session:
+            session.run(cypher, params).consume()  # type: ignore[arg-type]
 
     def write_batches(
         self,

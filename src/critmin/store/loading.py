@@ -32,11 +32,20 @@ SET m.name = row.name, m.hs_codes = row.hs_codes,
     m.production_commodity = row.production_commodity
 """
 
-MERGE_TRADES = """
+# New rows (absent when the load was planned) are CREATEd: MERGE would scan every TRADES
+# relationship of a dense pair of countries to find none. Changed rows are matched and SET.
+CREATE_TRADES = """
 UNWIND $rows AS row
 MATCH (e:Country {iso3: row.exporter})
 MATCH (i:Country {iso3: row.importer})
-MERGE (e)-[t:TRADES {year: row.year, hs: row.hs}]->(i)
+CREATE (e)-[:TRADES {year: row.year, hs: row.hs, tonnes: row.tonnes, value_usd: row.value_usd,
+                     source: row.source}]->(i)
+"""
+
+UPDATE_TRADES = """
+UNWIND $rows AS row
+MATCH (e:Country {iso3: row.exporter})-[t:TRADES {year: row.year, hs: row.hs}]->
+      (i:Country {iso3: row.importer})
 SET t.tonnes = row.tonnes, t.value_usd = row.value_usd, t.source = row.source
 """
 
@@ -47,11 +56,17 @@ RETURN t.year AS year, e.iso3 AS exporter, i.iso3 AS importer, t.hs AS hs,
        t.tonnes AS tonnes, t.value_usd AS value_usd, t.source AS source
 """
 
-MERGE_PRODUCTION = """
+CREATE_PRODUCTION = """
 UNWIND $rows AS row
 MATCH (c:Country {iso3: row.country})
 MATCH (m:Commodity {id: row.commodity})
-MERGE (c)-[p:PRODUCED {year: row.year}]->(m)
+CREATE (c)-[:PRODUCED {year: row.year, tonnes: row.tonnes, source: row.source}]->(m)
+"""
+
+UPDATE_PRODUCTION = """
+UNWIND $rows AS row
+MATCH (c:Country {iso3: row.country})-[p:PRODUCED {year: row.year}]->
+      (m:Commodity {id: row.commodity})
 SET p.tonnes = row.tonnes, p.source = row.source
 """
 
@@ -72,7 +87,8 @@ class Kind:
     values: tuple[str, ...]
     code_column: str
     existing: str
-    merge: str
+    create: str
+    update: str
 
 
 TRADES = Kind(
@@ -81,7 +97,8 @@ TRADES = Kind(
     ("tonnes", "value_usd", "source"),
     "hs",
     EXISTING_TRADES,
-    MERGE_TRADES,
+    CREATE_TRADES,
+    UPDATE_TRADES,
 )
 PRODUCED = Kind(
     "PRODUCED",
@@ -89,7 +106,8 @@ PRODUCED = Kind(
     ("tonnes", "source"),
     "commodity",
     EXISTING_PRODUCTION,
-    MERGE_PRODUCTION,
+    CREATE_PRODUCTION,
+    UPDATE_PRODUCTION,
 )
 
 
@@ -105,8 +123,10 @@ class LoadPlan:
     commodities: list[dict[str, Any]] = field(default_factory=list)
 
     @property
-    def rows(self) -> list[dict[str, Any]]:
-        frame = pd.concat([self.new, self.changed], ignore_index=True)
+    def n_rows(self) -> int:
+        return len(self.new) + len(self.changed)
+
+    def _rows(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
         return _records(frame[list(self.kind.keys + self.kind.values)])
 
     def summary(self) -> str:
@@ -120,7 +140,8 @@ class LoadPlan:
         return [
             (MERGE_COUNTRIES.strip(), len(self.countries)),
             (MERGE_COMMODITIES.strip(), len(self.commodities)),
-            (self.kind.merge.strip(), len(self.new) + len(self.changed)),
+            (self.kind.create.strip(), len(self.new)),
+            (self.kind.update.strip(), len(self.changed)),
         ]
 
 
@@ -189,4 +210,6 @@ def apply_plan(
     store.write_batches(MERGE_COUNTRIES, plan.countries, batch_size)
     if plan.commodities:
         store.write_batches(MERGE_COMMODITIES, plan.commodities, batch_size)
-    return store.write_batches(plan.kind.merge, plan.rows, batch_size, progress)
+    written = store.write_batches(plan.kind.create, plan._rows(plan.new), batch_size, progress)
+    written += store.write_batches(plan.kind.update, plan._rows(plan.changed), batch_size, progress)
+    return written

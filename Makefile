@@ -1,0 +1,34 @@
+# The two commands of the README:
+#   make demo   start the managed Neo4j, load the bundled real sample, run the sweep, write the report
+#   make test   lint, type-check and run every test, integration tests against a real Neo4j included
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/critmin: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("critmin needs Python 3.11+, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,fast]'
+	@touch $@
+
+demo: $(BIN)/critmin
+	$(BIN)/critmin demo
+
+lint: $(BIN)/critmin
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(BIN)/critmin
+	$(BIN)/python bench/bench_engine.py
+	$(BIN)/python bench/bench_load.py
+	$(BIN)/python bench/bench_writeback.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
