@@ -71,8 +71,9 @@ def batched(store: GraphStore, flows: pd.DataFrame, names: dict[str, str]) -> fl
 def naive(store: GraphStore, flows: pd.DataFrame, names: dict[str, str]) -> float:
     rows = flows.to_dict("records")
     started = time.perf_counter()
-    store.write_batches("UNWIND $rows AS row MERGE (:Country {iso3: row.iso3})",
-                        [{"iso3": c} for c in names])
+    store.write_batches(
+        "UNWIND $rows AS row MERGE (:Country {iso3: row.iso3})", [{"iso3": c} for c in names]
+    )
     single = (
         "MATCH (e:Country {iso3: $row.exporter}) MATCH (i:Country {iso3: $row.importer}) "
         "MERGE (e)-[t:TRADES {year: $row.year, hs: $row.hs}]->(i) "

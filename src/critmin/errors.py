@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from critmin.loader.errors import InputError
+from critmin.pipeline import InvalidParameters, UnknownCommodity
 from critmin.server.errors import ServerError
 from critmin.store.graph import DatabaseUnavailable
 from critmin.store.networks import NoTradeData
@@ -16,4 +17,6 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     NoDatabaseConfigured,
     NoTradeData,
     NoScenarios,
+    UnknownCommodity,
+    InvalidParameters,
 )

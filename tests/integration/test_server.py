@@ -101,7 +101,9 @@ def test_apoc_is_installed(store: GraphStore) -> None:
     assert rows[0]["version"].startswith("5.26")
 
 
-def test_cli_env_prints_evaluable_lines(server: ManagedNeo4j, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_env_prints_evaluable_lines(
+    server: ManagedNeo4j, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from critmin.cli.main import app
 
     monkeypatch.setenv("CRITMIN_HOME", str(server.home.parent))

@@ -30,7 +30,9 @@ def start(bolt_port: BoltPort = None, http_port: HttpPort = None) -> None:
     state = "already running" if was_running else "running"
     console.print(f"Neo4j {status.version} {state} (pid {status.pid}), data in {status.home}")
     console.print(f"  Bolt:    {creds.uri}")
-    console.print(f"  Browser: {creds.browser_url}  (user {creds.user}; password: critmin neo4j env)")
+    console.print(
+        f"  Browser: {creds.browser_url}  (user {creds.user}; password: critmin neo4j env)"
+    )
 
 
 @app.command()
@@ -47,7 +49,9 @@ def status() -> None:
     """Say whether the server runs, on which ports, and where its data is. Exit 1 if stopped."""
     info = ManagedNeo4j().status()
     creds = info.credentials
-    console.print(f"Neo4j {info.version}: {'running, pid ' + str(info.pid) if info.running else 'stopped'}")
+    console.print(
+        f"Neo4j {info.version}: {'running, pid ' + str(info.pid) if info.running else 'stopped'}"
+    )
     console.print(f"  home:    {info.home}")
     if creds:
         console.print(f"  Bolt:    {creds.uri}")

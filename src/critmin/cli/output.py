@@ -11,7 +11,9 @@ from rich.table import Table
 from critmin.cli.common import console
 
 
-def show_table(frame: pd.DataFrame, title: str, caption: str = "", limit: int | None = None) -> None:
+def show_table(
+    frame: pd.DataFrame, title: str, caption: str = "", limit: int | None = None
+) -> None:
     shown = frame.head(limit) if limit else frame
     table = Table(title=title, caption=caption, title_justify="left", caption_justify="left")
     for column in shown.columns:
@@ -32,7 +34,9 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def write_frame(frame: pd.DataFrame, path: Path, context: Mapping[str, object] | None = None) -> None:
+def write_frame(
+    frame: pd.DataFrame, path: Path, context: Mapping[str, object] | None = None
+) -> None:
     """CSV (with a commented header of the parameters) or JSON, chosen by the file suffix."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".json":

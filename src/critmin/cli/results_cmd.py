@@ -18,6 +18,36 @@ Shock = Annotated[float, typer.Option(help="Shock size of the runs (1.0 or 0.5 i
 Mode = Annotated[str, typer.Option(help="export or production.")]
 Top = Annotated[int, typer.Option(help="Rows to print (the CSV has all).")]
 Csv = Annotated[Path | None, typer.Option("--csv", help="Also write the table to this CSV file.")]
+Where = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        help="Pick the parameter set, e.g. --param alpha=0.5 (repeat); "
+        "default: the most recently written set.",
+    ),
+]
+
+
+def parse_where(items: list[str] | None) -> dict[str, object]:
+    """``["alpha=0.5", "supplier_cap=supply"]`` -> ``{"alpha": 0.5, "supplier_cap": "supply"}``.
+
+    >>> parse_where(["alpha=0.5", "max_rounds=100", "supplier_cap=supply"])
+    {'alpha': 0.5, 'max_rounds': 100, 'supplier_cap': 'supply'}
+    """
+    where: dict[str, object] = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--param takes name=value, not {item!r}")
+        value: object = text
+        for kind in (int, float):
+            try:
+                value = kind(text)
+                break
+            except ValueError:
+                continue
+        where[name.strip()] = value
+    return where
 
 
 def _context_line(context: dict[str, object]) -> str:
@@ -32,6 +62,7 @@ def sources(
     mode: Mode = "export",
     top: Top = 10,
     csv: Csv = None,
+    param: Where = None,
     uri: Uri = None,
     user: User = None,
     password: Password = None,
@@ -39,7 +70,7 @@ def sources(
 ) -> None:
     """Rank sources by total failed countries (the study's Table 1 for 100%, Table 2 for 50%)."""
     with open_store(uri, user, password, database) as store:
-        table, context = source_table(store, commodity, shock, mode)
+        table, context = source_table(store, commodity, shock, mode, where=parse_where(param))
     caption = (
         f"failure_rate = total_failed / ({context['years']} years x {context['panel_countries']} "
         f"countries); {_context_line(context)}"
@@ -57,6 +88,7 @@ def losses(
     mode: Mode = "export",
     top: Top = 10,
     csv: Csv = None,
+    param: Where = None,
     uri: Uri = None,
     user: User = None,
     password: Password = None,
@@ -64,12 +96,14 @@ def losses(
 ) -> None:
     """Average demand loss per country: mean over all runs and mean over the runs that hit it."""
     with open_store(uri, user, password, database) as store:
-        table, context = loss_table(store, commodity, shock, mode)
+        table, context = loss_table(store, commodity, shock, mode, where=parse_where(param))
     unit = context["unit"]
-    table = table.rename(columns={
-        "mean_loss_all_runs": f"mean_loss_all_runs_{unit}",
-        "mean_loss_when_hit": f"mean_loss_when_hit_{unit}",
-    })
+    table = table.rename(
+        columns={
+            "mean_loss_all_runs": f"mean_loss_all_runs_{unit}",
+            "mean_loss_when_hit": f"mean_loss_when_hit_{unit}",
+        }
+    )
     caption = (
         f"mean over all {context['runs']} runs (zeros included) and over the runs with a loss > 0; "
         f"{_context_line(context)}"

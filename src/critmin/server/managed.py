@@ -27,8 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from critmin.server.errors import ServerError
-from critmin.server.java import find_java
 from critmin.server.jars import ensure_jars, neo4j_version, pinned_jars
+from critmin.server.java import find_java
 
 DEFAULT_BOLT_PORT = 7687
 DEFAULT_HTTP_PORT = 7474
@@ -229,14 +229,25 @@ class ManagedNeo4j:
         pid = os.posix_spawn(
             str(java),
             [
-                str(java), f"-Xmx{heap}", *JVM_OPTIONS, "-cp", classpath, ENTRY_POINT,
-                f"--home-dir={self.home}", f"--config-dir={self.home / 'conf'}",
+                str(java),
+                f"-Xmx{heap}",
+                *JVM_OPTIONS,
+                "-cp",
+                classpath,
+                ENTRY_POINT,
+                f"--home-dir={self.home}",
+                f"--config-dir={self.home / 'conf'}",
             ],
             self._java_env(),
             file_actions=[
                 (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_OPEN, 1, str(self.console_log),
-                 os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+                (
+                    os.POSIX_SPAWN_OPEN,
+                    1,
+                    str(self.console_log),
+                    os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                    0o600,
+                ),
                 (os.POSIX_SPAWN_DUP2, 1, 2),
             ],
             setsid=True,  # its own session: it outlives the CLI and ignores Ctrl-C sent to it

@@ -109,7 +109,7 @@ class GraphStore:
     def autocommit(self, cypher: str, **params: Any) -> None:
         """Run a statement in an implicit transaction (needed by ``CALL {...} IN TRANSACTIONS``)."""
         with self.driver.session(database=self.database) as session:
-            session.run(cypher, params).consume()  # type: ignore[arg-type]
+            session.run(cypher, params).consume()
 
     def write_batches(
         self,
@@ -119,7 +119,7 @@ class GraphStore:
         progress: Callable[[int], None] | None = None,
         **params: Any,
     ) -> int:
-        """``UNWIND $rows`` in batches, one managed (retried) transaction each; return rows written."""
+        """``UNWIND $rows`` in batches, one managed (retried) transaction each; return the count."""
         written = 0
         with self.driver.session(database=self.database) as session:
             for batch in batches(rows, batch_size):

@@ -205,7 +205,7 @@ def apply_plan(
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Write the plan: nodes first, then relationships in ``UNWIND`` batches; return rows written."""
+    """Write the plan: nodes, then relationships in ``UNWIND`` batches; return rows written."""
     ensure_schema(store)
     store.write_batches(MERGE_COUNTRIES, plan.countries, batch_size)
     if plan.commodities:

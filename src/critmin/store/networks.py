@@ -132,9 +132,7 @@ def read_panel(
     if use_tonnes:
         missing = flows["tonnes"].isna()
         flows["quantity"] = _impute_tonnes(flows)
-        imputed_share = {
-            int(y): float(s) for y, s in missing.groupby(flows["year"]).mean().items()
-        }
+        imputed_share = {int(y): float(s) for y, s in missing.groupby(flows["year"]).mean().items()}
         flows = flows.dropna(subset=["quantity"])
     else:
         flows["quantity"] = flows["value_usd"]

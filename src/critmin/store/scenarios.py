@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from critmin.store.graph import GraphStore
@@ -91,6 +93,15 @@ def suffix(unit: str) -> str:
     return "t" if unit == "t" else "usd"
 
 
+def parameter_key(parameters: Mapping[str, Any]) -> str:
+    """The cascade parameters as canonical JSON: scenarios with equal keys are comparable.
+
+    >>> parameter_key({"mode": "export", "alpha": 0.8})
+    '{"alpha": 0.8, "mode": "export"}'
+    """
+    return json.dumps(dict(parameters), sort_keys=True, default=str)
+
+
 def scenario_id(
     commodity: str,
     year: int,
@@ -113,7 +124,7 @@ def scenario_id(
         "sources": sorted(sources.split(";")),
         "fraction": round(float(fraction), 12),
         "targets": sorted(targets),
-        "parameters": {k: parameters[k] for k in sorted(parameters)},
+        "parameters": parameter_key(parameters),
     }
     digest = hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode())
     return "sc_" + digest.hexdigest()[:20]
@@ -155,6 +166,7 @@ def _scenario_rows(runs: pd.DataFrame, info: RunInfo, created: str) -> pd.DataFr
                 "targets": list(info.targets),
                 f"initial_shock_{unit}": record["initial_shock"],
                 "failure_rate": float(rate),
+                "parameters": parameter_key(info.parameters),
                 "n_panel": info.n_panel,
                 "model_version": MODEL_VERSION,
                 "data_version": info.data_versions.get(int(record["year"]), ""),
@@ -167,63 +179,99 @@ def _scenario_rows(runs: pd.DataFrame, info: RunInfo, created: str) -> pd.DataFr
     return rows
 
 
-def _keyed(frame: pd.DataFrame, ids: pd.DataFrame) -> pd.DataFrame:
-    return frame.merge(ids[[*SCENARIO_KEYS, "id"]], on=SCENARIO_KEYS, how="inner").rename(
-        columns={"id": "scenario"}
-    )
+def _grouped_rows(
+    frame: pd.DataFrame, scenarios: pd.DataFrame, build: Callable[[pd.DataFrame], list[Any]]
+) -> tuple[list[Any], npt.NDArray[np.int64]]:
+    """Rows of ``frame`` built once, ordered by scenario, with each scenario's start offset."""
+    keyed = frame.merge(scenarios[[*SCENARIO_KEYS, "id"]], on=SCENARIO_KEYS, how="inner")
+    position = pd.Series(np.arange(len(scenarios)), index=scenarios["id"])
+    keyed["position"] = keyed["id"].map(position)
+    keyed = keyed.sort_values("position", kind="stable").rename(columns={"id": "scenario"})
+    starts = np.searchsorted(keyed["position"].to_numpy(), np.arange(len(scenarios) + 1))
+    return build(keyed), starts
 
 
 def _units(
-    scenarios: pd.DataFrame, impacts: pd.DataFrame, transmitted: pd.DataFrame, unit: str,
+    scenarios: pd.DataFrame,
+    impacts: pd.DataFrame,
+    transmitted: pd.DataFrame,
+    unit: str,
     targets: tuple[str, ...],
 ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """Group the statements of ``SCENARIOS_PER_TRANSACTION`` scenarios into one unit each."""
-    impacts = _keyed(impacts, scenarios)
-    transmitted = _keyed(transmitted, scenarios)
-    by_impact = dict(tuple(impacts.groupby("scenario")))
-    by_transmit = dict(tuple(transmitted.groupby("scenario")))
-    empty_i, empty_t = impacts.iloc[0:0], transmitted.iloc[0:0]
+    impact_rows, impact_at = _grouped_rows(impacts, scenarios, lambda f: _impact_rows(f, unit))
+    transmit_rows, transmit_at = _grouped_rows(
+        transmitted, scenarios, lambda f: _transmit_rows(f, unit)
+    )
     for start in range(0, len(scenarios), SCENARIOS_PER_TRANSACTION):
-        chunk = scenarios.iloc[start : start + SCENARIOS_PER_TRANSACTION]
+        stop = min(start + SCENARIOS_PER_TRANSACTION, len(scenarios))
+        chunk = scenarios.iloc[start:stop]
         ids = list(chunk["id"])
         shocks = [
             {"scenario": sid, "country": code, "fraction": float(f), "targets": list(targets)}
             for sid, srcs, f in zip(chunk["id"], chunk["sources"], chunk["fraction"], strict=True)
             for code in srcs.split(";")
         ]
-        imp = pd.concat([by_impact.get(i, empty_i) for i in ids], ignore_index=True)
-        trn = pd.concat([by_transmit.get(i, empty_t) for i in ids], ignore_index=True)
+        upserts = [{"id": i, "props": p} for i, p in zip(ids, chunk["props"], strict=True)]
         yield [
             (DELETE_OLD, {"ids": ids}),
-            (UPSERT_SCENARIOS, {"rows": [{"id": i, "props": p} for i, p in zip(ids, chunk["props"], strict=True)]}),
+            (UPSERT_SCENARIOS, {"rows": upserts}),
             (CREATE_SHOCKS, {"rows": shocks}),
-            (CREATE_IMPACTS, {"rows": _impact_rows(imp, unit)}),
-            (CREATE_TRANSMITS, {"rows": _transmit_rows(trn, unit)}),
+            (CREATE_IMPACTS, {"rows": impact_rows[impact_at[start] : impact_at[stop]]}),
+            (CREATE_TRANSMITS, {"rows": transmit_rows[transmit_at[start] : transmit_at[stop]]}),
         ]
 
 
+def _floats(series: pd.Series) -> list[float | None]:
+    """Plain floats with None for missing values (Neo4j would store NaN as a number)."""
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    return [None if v != v else float(v) for v in values]
+
+
 def _impact_rows(impacts: pd.DataFrame, unit: str) -> list[dict[str, Any]]:
-    if impacts.empty:
-        return []
-    renamed = impacts.rename(
-        columns={"demand_loss": f"demand_loss_{unit}", "gross_hit": f"gross_hit_{unit}"}
+    first_round = _floats(impacts["first_round"])
+    columns = zip(
+        impacts["scenario"],
+        impacts["country"],
+        _floats(impacts["demand_loss"]),
+        _floats(impacts["relative_loss"]),
+        _floats(impacts["gross_hit"]),
+        impacts["failed"].astype(bool),
+        first_round,
+        strict=True,
     )
-    columns = [f"demand_loss_{unit}", "relative_loss", f"gross_hit_{unit}", "failed", "first_round"]
-    props = _records(renamed[columns])
-    return [
-        {"scenario": s, "country": c, "props": {k: v for k, v in p.items() if v is not None}}
-        for s, c, p in zip(renamed["scenario"], renamed["country"], props, strict=True)
-    ]
+    rows = []
+    for scenario, country, loss, relative, gross, failed, first in columns:
+        props: dict[str, Any] = {
+            f"demand_loss_{unit}": loss,
+            f"gross_hit_{unit}": gross,
+            "failed": bool(failed),
+        }
+        if relative is not None:
+            props["relative_loss"] = relative
+        if first is not None:
+            props["first_round"] = int(first)
+        rows.append({"scenario": scenario, "country": country, "props": props})
+    return rows
 
 
 def _transmit_rows(transmitted: pd.DataFrame, unit: str) -> list[dict[str, Any]]:
-    if transmitted.empty:
-        return []
     name = "tonnes" if unit == "t" else "value_usd"
-    props = _records(transmitted[["scenario", "quantity", "first_round"]].rename(columns={"quantity": name}))
+    columns = zip(
+        transmitted["scenario"],
+        transmitted["source"],
+        transmitted["target"],
+        _floats(transmitted["quantity"]),
+        _floats(transmitted["first_round"]),
+        strict=True,
+    )
     return [
-        {"source": a, "target": b, "props": p}
-        for a, b, p in zip(transmitted["source"], transmitted["target"], props, strict=True)
+        {
+            "source": a,
+            "target": b,
+            "props": {"scenario": s, name: q, "first_round": None if r is None else int(r)},
+        }
+        for s, a, b, q, r in columns
     ]
 
 

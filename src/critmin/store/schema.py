@@ -1,4 +1,4 @@
-"""Constraints and indexes of the trade graph, created once (IF NOT EXISTS makes them idempotent)."""
+"""Constraints and indexes of the trade graph (IF NOT EXISTS makes creating them idempotent)."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ def resolve_settings(
     password: str | None = None,
     database: str | None = None,
 ) -> ConnectionSettings:
-    """Resolve connection settings; any explicit URI (option or NEO4J_URI) wins over the managed one.
+    """Resolve connection settings; an explicit URI (option or NEO4J_URI) beats the managed one.
 
     The CLI passes its options here; options declared with ``envvar=`` already carry the
     environment's values, and the lookups below cover library callers.
@@ -40,7 +40,10 @@ def resolve_settings(
     if uri:
         return ConnectionSettings(
             uri=uri,
-            user=user or os.environ.get("NEO4J_USER") or os.environ.get("NEO4J_USERNAME") or "neo4j",
+            user=user
+            or os.environ.get("NEO4J_USER")
+            or os.environ.get("NEO4J_USERNAME")
+            or "neo4j",
             password=password or os.environ.get("NEO4J_PASSWORD") or "",
             database=database,
             origin="NEO4J_URI/options",
