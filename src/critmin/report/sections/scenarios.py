@@ -1,0 +1,102 @@
+"""Chosen scenarios before and after their cascade (the study's Figures 6-8 and section 3.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from critmin.report.figures import network_comparison
+from critmin.report.html import Block, NoteBlock, Section, format_value, table_block
+from critmin.report.measures import concentration_table, measures_table
+from critmin.report.reads import failed_by_year
+from critmin.report.rerun import AFTER_METHOD, Rerun, ScenarioChoice, rerun
+from critmin.report.study import Study, figure_block, shock_slug
+
+__all__ = ["LAYOUT_SEED", "default_choices", "scenarios_section"]
+
+LAYOUT_SEED = 7
+
+
+def default_choices(study: Study) -> list[ScenarioChoice]:
+    """The top source's latest year at the largest stored shock (100% in the study)."""
+    shock = study.shocks[0]
+    table, _context = study.source_tables[shock]
+    source = str(table["source"].iloc[0])
+    yearly = failed_by_year(study.store, study.group.id, [source], shock, study.run_ids, study.mode)
+    return [ScenarioChoice(source, int(yearly["year"].max()), shock)]
+
+
+def _facts(study: Study, run: Rerun) -> NoteBlock:
+    stored = run.run.stored
+    unit = study.unit_text
+    checks = run.comparison.notes or [
+        f"the re-run fails {run.result.n_failed} countries, as stored, on unchanged data"
+    ]
+    parameters = ", ".join(f"{k}={v}" for k, v in run.result.parameters.items())
+    return NoteBlock(
+        items={
+            "scenario": f"{run.run.scenario_id} (run {stored.get('run_id', 'not recorded')})",
+            "after the cascade": AFTER_METHOD,
+            "checks": "; ".join(checks),
+            "initial shock": f"{format_value(run.result.initial_shock)} {unit}",
+            "total demand loss": f"{format_value(float(run.result.demand_loss.sum()))} {unit}",
+            "parameters": f"{parameters} (fail_abs in {unit})",
+        }
+    )
+
+
+def _blocks(study: Study, choice: ScenarioChoice) -> list[Block]:
+    run = rerun(study.store, study.group, choice, study.parameter_key, study.mode)
+    unit = study.unit_text
+    name = f"{study.name(choice.source)} ({choice.source})"
+    title = f"{name}, {choice.year}: {choice.shock:.0%} export cut"
+    figure = network_comparison(
+        run.before,
+        run.after,
+        sources=[choice.source],
+        unit=run.comparison.unit,
+        title=f"{study.group.name}, {title}",
+        seed=LAYOUT_SEED,
+    )
+    caption = (
+        f"{choice.year} network in {unit}; after = {AFTER_METHOD}; layout: Kamada-Kawai on hop "
+        f"distances from a spring layout seeded with {LAYOUT_SEED}, of the network before the "
+        f"shock; {study.parameter_text()}"
+    )
+    return [
+        figure_block(
+            figure,
+            f"network_{choice.source}_{choice.year}_{shock_slug(choice.shock)}.png",
+            title,
+            "left, the trade network before the shock; right, after the cascade, on the same "
+            f"layout. Dots are countries (area ~ exports + imports, {unit}), lines are flows "
+            "(width ~ flow); red dashed lines are links the cascade cut, orange ones shrank, "
+            "green ones grew (extra imports requested). The shocked source is red.",
+            caption,
+        ),
+        table_block(
+            measures_table(run.comparison),
+            title=f"Network measures before and after: {title}",
+            caption=f"computed by critmin.analysis on the {choice.year} network; weights in "
+            f"{unit}; links emptied by the cascade count as cut; {study.parameter_text()}",
+        ),
+        table_block(
+            concentration_table(run.before, run.after, run.comparison.unit),
+            title=f"Concentration of exports and imports: {title}",
+            caption=f"HHI = sum of squared shares of each country in total exports (imports), "
+            f"0-1; top-3 share = the three largest together; totals in {unit}",
+        ),
+        _facts(study, run),
+    ]
+
+
+def scenarios_section(study: Study, choices: Sequence[ScenarioChoice] | None) -> Section:
+    chosen = list(choices) if choices else default_choices(study)
+    blocks = [block for choice in chosen for block in _blocks(study, choice)]
+    return Section(
+        "scenarios",
+        "Scenarios: the network before and after the cascade",
+        "Stored scenarios re-run with their stored parameters: "
+        + "; ".join(choice.label() for choice in chosen)
+        + ".",
+        blocks,
+    )

@@ -1,0 +1,87 @@
+"""Top risk sources (the study's Tables 1-2) and their yearly failure curves (Figures 2-3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from critmin.report.figures import failure_curves
+from critmin.report.html import Block, Section, fixed, table_block
+from critmin.report.reads import failed_by_year
+from critmin.report.study import Study, figure_block, shock_slug
+
+__all__ = ["curves_section", "rate_caption", "sources_section"]
+
+HEADERS = {
+    "rank": "rank",
+    "source": "source (ISO3)",
+    "name": "country",
+    "total_failed": "total failed (country-years)",
+    "failure_rate": "average failure rate (share)",
+    "years_active": "years with exports (years)",
+}
+
+
+def rate_caption(study: Study, context: dict[str, Any]) -> str:
+    """The failure-rate formula with the numbers that went into it, and the parameters."""
+    return (
+        f"average failure rate = total failed / (Y × N) = total failed / ({context['years']} years "
+        f"× {context['panel_countries']} countries); years {context['first_year']}–"
+        f"{context['last_year']}; panel of {context['panel_countries']} countries; "
+        f"{context['runs']:,} single-source runs; network unit {study.unit_text}; "
+        f"a country fails when its demand loss exceeds fail_abs (and fail_rel × its demand); "
+        f"{study.parameter_text()}"
+    )
+
+
+def sources_section(study: Study) -> Section:
+    blocks: list[Block] = []
+    for shock in study.shocks:
+        table, context = study.source_tables[shock]
+        top = table.head(study.top).copy()
+        top.insert(2, "name", [study.name(code) for code in top["source"]])
+        blocks.append(
+            table_block(
+                top,
+                title=f"Top {len(top)} risk sources, {shock:.0%} export cut",
+                caption=rate_caption(study, context),
+                headers=HEADERS,
+                formats={"failure_rate": fixed(3)},
+            )
+        )
+    return Section(
+        "risk-sources",
+        "Risk sources: whose export cut fails the most countries",
+        "Each exporter's exports were cut in every year it exported; a source's total counts the "
+        "countries that failed over all those years (the study's Tables 1 and 2).",
+        blocks,
+    )
+
+
+def curves_section(study: Study) -> Section:
+    blocks: list[Block] = []
+    for shock in study.shocks:
+        table, context = study.source_tables[shock]
+        sources = list(table["source"].head(study.top))
+        yearly = failed_by_year(
+            study.store, study.group.id, sources, shock, study.run_ids, study.mode
+        )
+        figure = failure_curves(yearly, sources, shock=shock, names=study.names)
+        blocks.append(
+            figure_block(
+                figure,
+                f"failure_curves_{shock_slug(shock)}.png",
+                f"Failed countries per year, top {len(sources)} sources, {shock:.0%} export cut",
+                f"each line is one source; its height in a year is the number of countries "
+                f"(count) that failed when that source's exports were cut by {shock:.0%} in that "
+                f"year. A gap means the source did not export that year.",
+                f"years {context['first_year']}–{context['last_year']}; panel of "
+                f"{context['panel_countries']} countries; network unit {study.unit_text}; "
+                f"{study.parameter_text()}",
+            )
+        )
+    return Section(
+        "failure-curves",
+        "Failed countries per year",
+        "How the damage a source can do changes over time (the study's Figures 2 and 3).",
+        blocks,
+    )
