@@ -1,0 +1,21 @@
+// Find stored scenarios (and their ids, which the per-scenario queries take) by commodity and,
+// optionally, year, source and shock size, with what each one did: failed countries, initial
+// shock in the scenario's unit, rounds, and the sweep that wrote it.
+//
+// @param commodity: string            commodity group id
+// @param year: integer = null         scenario year; null = any
+// @param source: string = null        ISO3 code among the shocked sources; null = any
+// @param shock: float = null          share of exports cut; null = any
+// @param limit: integer = 50          rows returned
+//
+// :params {commodity: 'cobalt', year: 2019, source: 'CHN', shock: null, limit: 50}
+MATCH (s:Scenario {commodity: $commodity})
+WHERE ($year IS NULL OR s.year = $year) AND ($source IS NULL OR $source IN s.sources)
+  AND ($shock IS NULL OR s.shock = $shock)
+RETURN s.id AS scenario, s.year AS year, s.sources AS sources, s.shock AS shock,
+       s.targets AS targets, s.mode AS mode, s.n_failed AS n_failed,
+       s.failure_rate AS failure_rate,
+       coalesce(s.initial_shock_t, s.initial_shock_usd) AS initial_shock, s.unit AS unit,
+       s.rounds AS rounds, s.alpha AS alpha, s.run_id AS run_id
+ORDER BY year, sources, shock DESC, scenario
+LIMIT $limit
