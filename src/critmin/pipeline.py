@@ -7,21 +7,18 @@ calls one of these and prints what comes back.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from critmin.loader import ProductionData, TradeData, read_production, read_trades
 from critmin.loader.commodities import CommodityGroup, load_groups
-from critmin.loader.countries import country_name
 from critmin.simulator import TradeNetwork, sweep
 from critmin.simulator.scenario import DEFAULT_FAIL_ABS, Parameters
 from critmin.simulator.sweep import SweepResult
 from critmin.store.graph import DEFAULT_BATCH, GraphStore
-from critmin.store.loading import PRODUCED, TRADES, LoadPlan, apply_plan, plan_load
+from critmin.store.loading import PRODUCED, TRADES, Kind, LoadPlan, apply_plan, plan_load
 from critmin.store.networks import NoTradeData, Panel, available_years, read_panel
 from critmin.store.scenarios import RunInfo, write_sweep
 
@@ -72,8 +69,16 @@ class LoadOutcome:
     written: int
 
 
-def load_trades(
+# What each kind of file becomes: its reader, the relationship it loads, the frame it yields.
+LOADERS: dict[str, tuple[Callable[..., Any], Kind, str]] = {
+    "trades": (read_trades, TRADES, "flows"),
+    "production": (read_production, PRODUCED, "production"),
+}
+
+
+def load_files(
     store: GraphStore,
+    what: str,
     files: Sequence[Path],
     format: str | None = None,
     *,
@@ -82,44 +87,23 @@ def load_trades(
     commodities: Path | None = None,
     progress: Progress | None = None,
 ) -> LoadOutcome:
-    """Read and validate trade files, plan against the graph, write unless ``dry_run``."""
-    data = read_trades(list(files), format)
+    """Read and validate ``files`` (``what``: trades or production), plan, write unless dry run."""
+    read, kind, attribute = LOADERS[what]
+    data = read(list(files), format)
     names = dict(zip(data.countries["iso3"], data.countries["name"], strict=True))
-    return _load(store, data, TRADES, data.flows, names, dry_run, batch_size, commodities, progress)
-
-
-def load_production(
-    store: GraphStore,
-    files: Sequence[Path],
-    format: str | None = None,
-    *,
-    dry_run: bool = False,
-    batch_size: int = DEFAULT_BATCH,
-    commodities: Path | None = None,
-    progress: Progress | None = None,
-) -> LoadOutcome:
-    """Read and validate production files, plan against the graph, write unless ``dry_run``."""
-    data = read_production(list(files), format)
-    names = {code: country_name(code) for code in sorted(set(data.production["country"]))}
-    return _load(
-        store, data, PRODUCED, data.production, names, dry_run, batch_size, commodities, progress
-    )
-
-
-def _load(
-    store: GraphStore,
-    data: TradeData | ProductionData,
-    kind: Any,
-    frame: pd.DataFrame,
-    names: Mapping[str, str],
-    dry_run: bool,
-    batch_size: int,
-    commodities: Path | None,
-    progress: Progress | None,
-) -> LoadOutcome:
-    plan = plan_load(store, kind, frame, names, commodity_rows(commodities))
+    plan = plan_load(store, kind, getattr(data, attribute), names, commodity_rows(commodities))
     written = 0 if dry_run else apply_plan(store, plan, batch_size, progress)
     return LoadOutcome(data, plan, written)
+
+
+def load_trades(store: GraphStore, files: Sequence[Path], **options: Any) -> LoadOutcome:
+    """Trade flows: BACI, UN Comtrade, the BACI extracts, plain CSV (see :func:`load_files`)."""
+    return load_files(store, "trades", files, **options)
+
+
+def load_production(store: GraphStore, files: Sequence[Path], **options: Any) -> LoadOutcome:
+    """Mine production: USGS MCS, OWID (see :func:`load_files`)."""
+    return load_files(store, "production", files, **options)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from critmin.cli.common import console, friendly, open_store
 from critmin.cli.load_cmd import show
 from critmin.cli.simulate_cmd import show_sources, sweep_with_progress
 from critmin.pipeline import load_production, load_trades
+from critmin.report import ScenarioChoice, build_report
 from critmin.server import ManagedNeo4j
 
 # Loaded in this order: the 2024 BACI subset (all flows) after the atlas series (top flows),
@@ -58,8 +59,17 @@ def demo(
         console.rule("3. Sweep the other 2024 battery materials")
         for commodity in BATTERY_2024:
             show_sources(sweep_with_progress(store, commodity, years=[2024]), min(top, 5))
+        console.rule("4. Write the report")
+        # The DRC (the 2025 cobalt export ban) and the top risk source, before and after.
+        top_source = str(outcome.result.source_table(outcome.panel.countries)["source"].iloc[0])
+        pictured = [ScenarioChoice("COD", 2024, 1.0)]
+        if top_source != "COD":
+            pictured.append(ScenarioChoice(top_source, 2024, 1.0))
+        html = build_report(store, "cobalt_oxides", out / "report", scenarios=pictured, top=top)
+        console.print(f"report: {html}")
     console.rule("Next")
-    console.print(f"Neo4j Browser: {browser} (credentials: `critmin neo4j env`)")
+    console.print(f"Neo4j Browser: {browser} (user neo4j; password: `critmin neo4j env`)")
+    console.print("Paste the queries of cypher/ there (README: Analysts).")
     console.print(
         "Tables: `critmin results sources --commodity cobalt_oxides --shock 0.5 "
         f"--csv {out}/t2.csv`"

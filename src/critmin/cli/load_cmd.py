@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +10,7 @@ import typer
 from rich.progress import Progress
 
 from critmin.cli.common import Database, Password, Uri, User, console, friendly, open_store
-from critmin.pipeline import LoadOutcome, load_production, load_trades
+from critmin.pipeline import LoadOutcome, load_files
 
 app = typer.Typer(help="Load trade flows and production into Neo4j (validated, idempotent).")
 
@@ -47,63 +48,44 @@ def show(outcome: LoadOutcome, dry_run: bool) -> None:
         console.print(f"wrote {outcome.written:,} {plan.kind.name} relationships")
 
 
-@app.command()
-@friendly
-def trades(
-    files: Files,
-    format: Format = None,
-    dry_run: DryRun = False,
-    batch_size: BatchSize = 5_000,
-    commodities: Commodities = None,
-    uri: Uri = None,
-    user: User = None,
-    password: Password = None,
-    database: Database = None,
-) -> None:
-    """Load bilateral flows (CEPII BACI, UN Comtrade exports, the BACI extracts, plain CSV)."""
-    with (
-        open_store(uri, user, password, database) as store,
-        Progress(console=console, transient=True) as bar,
-    ):
-        task = bar.add_task("writing TRADES", total=None)
-        outcome = load_trades(
-            store,
-            files,
-            format,
-            dry_run=dry_run,
-            batch_size=batch_size,
-            commodities=commodities,
-            progress=lambda n: bar.advance(task, n),
-        )
-    show(outcome, dry_run)
+def _command(what: str) -> Callable[..., None]:
+    """One `critmin load WHAT` command; trades and production differ only in what they read."""
+
+    def command(
+        files: Files,
+        format: Format = None,
+        dry_run: DryRun = False,
+        batch_size: BatchSize = 5_000,
+        commodities: Commodities = None,
+        uri: Uri = None,
+        user: User = None,
+        password: Password = None,
+        database: Database = None,
+    ) -> None:
+        with (
+            open_store(uri, user, password, database) as store,
+            Progress(console=console, transient=True) as bar,
+        ):
+            task = bar.add_task(f"loading {what}", total=None)
+            outcome = load_files(
+                store,
+                what,
+                files,
+                format,
+                dry_run=dry_run,
+                batch_size=batch_size,
+                commodities=commodities,
+                progress=lambda n: bar.advance(task, n),
+            )
+        show(outcome, dry_run)
+
+    return friendly(command)
 
 
-@app.command()
-@friendly
-def production(
-    files: Files,
-    format: Format = None,
-    dry_run: DryRun = False,
-    batch_size: BatchSize = 5_000,
-    commodities: Commodities = None,
-    uri: Uri = None,
-    user: User = None,
-    password: Password = None,
-    database: Database = None,
-) -> None:
-    """Load mine production (USGS Mineral Commodity Summaries, Our World in Data)."""
-    with (
-        open_store(uri, user, password, database) as store,
-        Progress(console=console, transient=True) as bar,
-    ):
-        task = bar.add_task("writing PRODUCED", total=None)
-        outcome = load_production(
-            store,
-            files,
-            format,
-            dry_run=dry_run,
-            batch_size=batch_size,
-            commodities=commodities,
-            progress=lambda n: bar.advance(task, n),
-        )
-    show(outcome, dry_run)
+app.command(
+    "trades",
+    help="Load bilateral flows (CEPII BACI, UN Comtrade exports, the BACI extracts, plain CSV).",
+)(_command("trades"))
+app.command("production", help="Load mine production (USGS Mineral Commodity Summaries, OWID).")(
+    _command("production")
+)

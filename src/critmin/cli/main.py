@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from critmin.cli import demo_cmd, load_cmd, neo4j_cmd, results_cmd, simulate_cmd
+from critmin.cli import (
+    demo_cmd,
+    load_cmd,
+    metrics_cmd,
+    neo4j_cmd,
+    query_cmd,
+    report_cmd,
+    results_cmd,
+    simulate_cmd,
+)
 
 app = typer.Typer(
     name="critmin",
@@ -13,12 +22,11 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.command("demo")(demo_cmd.demo)
 app.add_typer(neo4j_cmd.app, name="neo4j")
 app.add_typer(load_cmd.app, name="load")
 app.command("simulate")(simulate_cmd.simulate)
-app.command("demo")(demo_cmd.demo)
 app.add_typer(results_cmd.app, name="results")
-# further command groups register below (query, metrics, report)
-app.command("report")(__import__("critmin.cli.report_cmd", fromlist=["report"]).report)
-app.command("query")(__import__("critmin.cli.query_cmd", fromlist=["query"]).query)
-app.add_typer(__import__("critmin.cli.metrics_cmd", fromlist=["app"]).app, name="metrics")
+app.command("query")(query_cmd.query)
+app.add_typer(metrics_cmd.app, name="metrics")
+app.command("report")(report_cmd.report)

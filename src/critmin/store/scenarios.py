@@ -285,7 +285,7 @@ def write_sweep(
 ) -> list[str]:
     """Write (or replace) every run of a sweep as a scenario; return the scenario ids."""
     ensure_schema(store)
-    created = datetime.now(UTC).isoformat(timespec="seconds")
+    created = datetime.now(UTC).isoformat(timespec="microseconds")
     scenarios = _scenario_rows(runs, info, created)
     unit = suffix(info.unit)
     store.write_units(
