@@ -57,10 +57,6 @@ def synthetic_flows(n_flows: int, seed: int = 7) -> tuple[pd.DataFrame, dict[str
     return flows, {c: f"Country {c}" for c in countries}
 
 
-def wipe(store: GraphStore) -> None:
-    store.autocommit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20000 ROWS")
-
-
 def batched(store: GraphStore, flows: pd.DataFrame, names: dict[str, str]) -> float:
     started = time.perf_counter()
     plan = plan_load(store, TRADES, flows, names)
@@ -96,10 +92,10 @@ def main() -> None:
         from critmin.store.schema import ensure_schema
 
         ensure_schema(store)
-        wipe(store)
+        store.wipe()
         t_batched = batched(store, flows, names)
         t_reload = batched(store, flows, names)  # idempotent reload: plans, writes nothing
-        wipe(store)
+        store.wipe()
         t_naive = naive(store, sample, names)
     rate_batched = len(flows) / t_batched
     rate_naive = len(sample) / t_naive

@@ -67,7 +67,7 @@ def session_store(neo4j_settings: ConnectionSettings) -> Iterator[GraphStore]:
 @pytest.fixture()
 def store(session_store: GraphStore) -> GraphStore:
     """The shared store, emptied before the test (data and scenarios; schema stays)."""
-    session_store.execute("MATCH (n) DETACH DELETE n")
+    session_store.wipe()
     return session_store
 
 

@@ -1,1 +1,22 @@
+"""The shock-diffusion cascade on trade networks (docs/model.md): one run, or a full sweep.
 
+The model is a reconstruction of the cascade the cobalt trade paper (Sustainability 2025,
+17(15), 6711) ran with Grassia et al.'s improved shock-diffusion model (Sci Rep 2022); see
+``docs/model.md`` for the rules, the parameters and the references.
+"""
+
+from critmin.simulator.network import TradeNetwork
+from critmin.simulator.result import SimulationResult
+from critmin.simulator.scenario import Parameters, Shock
+from critmin.simulator.simulation import simulate
+from critmin.simulator.sweep import SweepResult, sweep
+
+__all__ = [
+    "Parameters",
+    "Shock",
+    "SimulationResult",
+    "SweepResult",
+    "TradeNetwork",
+    "simulate",
+    "sweep",
+]

@@ -111,6 +111,15 @@ class GraphStore:
         with self.driver.session(database=self.database) as session:
             session.run(cypher, params).consume()
 
+    def wipe(self) -> None:
+        """Delete every node and relationship (tests and benchmarks only; the schema stays).
+
+        Relationships go first, in batches: detaching a country with many thousand TRANSMITS
+        in one transaction can exceed the server's transaction memory.
+        """
+        self.autocommit("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 20000 ROWS")
+        self.autocommit("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 20000 ROWS")
+
     def write_batches(
         self,
         cypher: str,

@@ -1,0 +1,307 @@
+"""The full-sample design of the cobalt paper: every exporter, every year, every shock size."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from critmin.simulator.fast import Batch, Links, run_batch
+from critmin.simulator.network import TradeNetwork
+from critmin.simulator.result import failed_mask, nullable_rounds, relative_loss, run_record
+from critmin.simulator.scenario import Parameters, Plan, Shock, plan, real_number, shock_fraction
+
+__all__ = ["SweepResult", "sweep"]
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Tidy tables of a sweep, one row per run, per (run, country) and per (run, edge).
+
+    Attributes
+    ----------
+    runs : DataFrame
+        ``year, sources, fraction, mode, unit, initial_shock, rounds, n_failed, n_countries``
+        and one column per cascade parameter (``engine`` included).
+    impacts : DataFrame
+        ``year, sources, fraction, country, demand_loss, relative_loss, gross_hit, first_round,
+        failed`` for every country with a demand loss or a gross hit.
+    transmitted : DataFrame
+        ``year, sources, fraction, source, target, quantity, first_round``: the edges along
+        which more than ``keep_share`` of the run's initial shock travelled.
+    years : tuple
+        The keys of the networks swept (``None`` for a single network).
+    panel : tuple of str
+        Every country of every network swept, sorted.
+
+    ``sources`` is the ';'-joined sorted ISO3 codes of a run's shocked countries.
+    """
+
+    runs: pd.DataFrame
+    impacts: pd.DataFrame
+    transmitted: pd.DataFrame
+    years: tuple[Hashable, ...]
+    panel: tuple[str, ...]
+
+    def source_table(self, panel_countries: Iterable[str] | None = None) -> pd.DataFrame:
+        """Rank the sources by the failures they cause (the paper's Tables 1 and 2).
+
+        Parameters
+        ----------
+        panel_countries : iterable of str, optional
+            The panel whose size ``N`` divides the failure count; every country of every
+            network swept when omitted.
+
+        Returns
+        -------
+        DataFrame
+            Per fraction (largest first) and source: ``rank`` (1 = most failures, ties share a
+            rank), ``source``, ``total_failed`` (sum over years of the countries failed),
+            ``failure_rate = total_failed / (Y * N)`` with ``Y`` the number of years swept, and
+            ``years_active`` (years the source was run).
+        """
+        n_panel = len(set(panel_countries)) if panel_countries is not None else len(self.panel)
+        if n_panel == 0:
+            raise ValueError("panel_countries must name at least one country")
+        table = (
+            self.runs.groupby(["fraction", "sources"], dropna=False)
+            .agg(total_failed=("n_failed", "sum"), years_active=("year", _distinct))
+            .reset_index()
+            .rename(columns={"sources": "source"})
+        )
+        table["failure_rate"] = table["total_failed"] / (len(self.years) * n_panel)
+        table["rank"] = (
+            table.groupby("fraction")["total_failed"]
+            .rank(method="min", ascending=False)
+            .astype(int)
+        )
+        table = table.sort_values(["fraction", "rank", "source"], ascending=[False, True, True])
+        columns = ["fraction", "rank", "source", "total_failed", "failure_rate", "years_active"]
+        return table[columns].reset_index(drop=True)
+
+    def loss_table(self) -> pd.DataFrame:
+        """Average demand loss per country and shock size (the paper's Figures 4 and 5).
+
+        Returns
+        -------
+        DataFrame
+            Per fraction (largest first) and country that lost anything: ``runs_hit`` (runs in
+            which it lost more than 0), ``mean_loss_all_runs`` (total loss over *every* run of
+            that fraction, zeros included) and ``mean_loss_when_hit`` (over ``runs_hit`` only).
+        """
+        runs_per_fraction = self.runs.groupby("fraction").size()
+        lost = self.impacts[self.impacts["demand_loss"] > 0]
+        table = (
+            lost.groupby(["fraction", "country"])
+            .agg(runs_hit=("demand_loss", "size"), total=("demand_loss", "sum"))
+            .reset_index()
+        )
+        table["mean_loss_all_runs"] = table["total"] / table["fraction"].map(runs_per_fraction)
+        table["mean_loss_when_hit"] = table["total"] / table["runs_hit"]
+        table = table.sort_values(
+            ["fraction", "mean_loss_all_runs", "country"], ascending=[False, False, True]
+        )
+        columns = ["fraction", "country", "runs_hit", "mean_loss_all_runs", "mean_loss_when_hit"]
+        return table[columns].reset_index(drop=True)
+
+
+def sweep(
+    networks: TradeNetwork | Mapping[Any, TradeNetwork],
+    fractions: Sequence[float] = (1.0, 0.5),
+    sources: Iterable[str] | None = None,
+    together: bool = False,
+    keep_share: float = 1e-3,
+    progress: Progress | None = None,
+    **parameters: Any,
+) -> SweepResult:
+    """Run every source of every network at every shock size, on the fast engine.
+
+    Parameters
+    ----------
+    networks : TradeNetwork or mapping of year to TradeNetwork
+        One network, or one per year; all in the same unit.
+    fractions : sequence of float
+        Shock sizes, each in (0, 1].
+    sources : iterable of str, optional
+        Restrict the sources to these ISO3 codes. By default every country that can be a source
+        in a network: with exports (``mode="export"``) or production (``mode="production"``).
+        Given sources are run in the networks where they can be one.
+    together : bool
+        Shock the given ``sources`` at once, as one coalition per network and fraction: every
+        member present in the network, in the networks where at least one can be a source.
+    keep_share : float
+        Keep a transmitted edge when its quantity exceeds this share of the run's initial shock.
+    progress : callable, optional
+        ``progress(n_done, n_total)``, called as runs finish.
+    **parameters
+        Cascade parameters, as for :func:`~critmin.simulator.simulate` (no ``engine``).
+
+    Returns
+    -------
+    SweepResult
+
+    Raises
+    ------
+    TypeError
+        On an unknown parameter.
+    ValueError
+        On a bad value, networks in different units, ``together`` without ``sources``, or a
+        source in none of the networks.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from critmin.simulator import TradeNetwork
+    >>> flows = pd.DataFrame(
+    ...     {"exporter": ["A", "B"], "importer": ["B", "C"], "quantity": [100, 50]}
+    ... )
+    >>> result = sweep({2020: TradeNetwork.from_frames(flows)})
+    >>> result.runs[["year", "sources", "fraction", "initial_shock", "rounds", "n_failed"]]
+       year sources  fraction  initial_shock  rounds  n_failed
+    0  2020       A       1.0          100.0       2         2
+    1  2020       B       1.0           50.0       1         1
+    2  2020       A       0.5           50.0      25         2
+    3  2020       B       0.5           25.0       1         1
+    """
+    years = {None: networks} if isinstance(networks, TradeNetwork) else dict(networks)
+    units = {network.unit for network in years.values()}
+    if len(units) > 1:
+        raise ValueError(f"networks mix units {sorted(units)}; sweep one unit at a time")
+    params = Parameters(**parameters).resolved(units.pop() if units else "t")
+    fractions = tuple(shock_fraction(f) for f in fractions)
+    if real_number(keep_share, "keep_share") < 0:
+        raise ValueError(f"keep_share must be >= 0, got {keep_share!r}")
+    if sources is not None:
+        sources = sorted(set(sources))
+    scenarios = {
+        year: _scenarios(network, sources, together, params.mode) for year, network in years.items()
+    }
+    if not fractions or not any(scenarios.values()):
+        what = "the given sources" if sources is not None else "any country"
+        raise ValueError(f"nothing to sweep: no fractions, or {what} can be a source in no network")
+
+    total = sum(len(s) for s in scenarios.values()) * len(fractions)
+    done = 0
+
+    def advance(finished: int) -> None:
+        nonlocal done
+        done += finished
+        if progress is not None:
+            progress(done, total)
+
+    tables: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
+    for year, network in years.items():
+        groups = [(group, f) for f in fractions for group in scenarios[year]]
+        if not groups:
+            continue
+        links = Links.of(network)
+        plans = [plan(network, [Shock(s, f) for s in group], params.mode) for group, f in groups]
+        batch = run_batch(network, links, plans, params, advance)
+        tables.append(_tables(year, network, links, groups, plans, batch, params, keep_share))
+    runs, impacts, transmitted = (
+        pd.concat(parts, ignore_index=True) for parts in zip(*tables, strict=True)
+    )
+    panel = sorted(set().union(*(network.countries for network in years.values())))
+    return SweepResult(runs, impacts, transmitted, tuple(years), tuple(panel))
+
+
+def _distinct(years: pd.Series) -> int:
+    """Number of distinct years, the ``None`` of a single network included."""
+    return int(years.nunique(dropna=False))
+
+
+def _scenarios(
+    network: TradeNetwork, sources: list[str] | None, together: bool, mode: str
+) -> list[tuple[str, ...]]:
+    """The groups of countries shocked together in ``network``, one group per run.
+
+    A single source runs where it exports (or produces, in production mode); a coalition runs
+    with every member in the network, as long as one of them can be shocked.
+    """
+    supply = network.P if mode == "production" else network.W.sum(axis=1)
+    active = {c for c, amount in zip(network.countries, supply, strict=True) if amount > 0}
+    if sources is None:
+        if together:
+            raise ValueError("together=True needs the sources of the coalition")
+        return [(c,) for c in network.countries if c in active]
+    present = [c for c in sources if c in network.index]
+    if together:
+        return [tuple(present)] if active.intersection(present) else []
+    return [(c,) for c in present if c in active]
+
+
+def _tables(
+    year: Hashable,
+    network: TradeNetwork,
+    links: Links,
+    groups: Sequence[tuple[tuple[str, ...], float]],
+    plans: Sequence[Plan],
+    batch: Batch,
+    params: Parameters,
+    keep_share: float,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The three tidy tables of one network's batch."""
+    names = np.asarray(network.countries, dtype=object)
+    labels = np.array([";".join(group) for group, _ in groups], dtype=object)
+    fraction = np.array([f for _, f in groups])
+    demand = network.demand_array
+    is_source = np.zeros(batch.demand_loss.shape, bool)
+    for r, run_plan in enumerate(plans):
+        is_source[r, run_plan.sources] = True
+    failed = failed_mask(batch.demand_loss, demand, is_source, params)
+
+    parameters = {**params.as_dict(), "engine": "fast"}
+    runs = pd.DataFrame(
+        [
+            {
+                "year": year,
+                **run_record(
+                    labels[r],
+                    fraction[r],
+                    network.unit,
+                    float(batch.initial_shock[r]),
+                    int(batch.rounds[r]),
+                    int(failed[r].sum()),
+                    network.n,
+                    parameters,
+                ),
+            }
+            for r in range(len(groups))
+        ]
+    )
+
+    run, country = np.nonzero((batch.demand_loss > 0) | (batch.gross_hit > 0))
+    loss = batch.demand_loss[run, country]
+    impacts = pd.DataFrame(
+        {
+            "year": year,
+            "sources": labels[run],
+            "fraction": fraction[run],
+            "country": names[country],
+            "demand_loss": loss,
+            "relative_loss": relative_loss(loss, demand[country]),
+            "gross_hit": batch.gross_hit[run, country],
+            "first_round": nullable_rounds(batch.first_round[run, country]),
+            "failed": failed[run, country],
+        }
+    )
+
+    quantity, first = batch.transmitted(links)
+    run, pair = np.nonzero(quantity > keep_share * batch.initial_shock[:, None])
+    transmitted = pd.DataFrame(
+        {
+            "year": year,
+            "sources": labels[run],
+            "fraction": fraction[run],
+            "source": names[links.pair_source[pair]],
+            "target": names[links.pair_target[pair]],
+            "quantity": quantity[run, pair],
+            "first_round": first[run, pair].astype(np.int64),
+        }
+    )
+    return runs, impacts, transmitted
