@@ -45,8 +45,14 @@ def resolve(name: str, coordinates: list[str]) -> list[tuple[str, str, str, str,
         listing = Path(tmp) / "list.txt"
         subprocess.run(
             [
-                "mvn", "-B", "-q", "-f", str(pom), f"{DEPENDENCY_PLUGIN}:list",
-                "-DincludeScope=runtime", "-DoutputAbsoluteArtifactFilename=true",
+                "mvn",
+                "-B",
+                "-q",
+                "-f",
+                str(pom),
+                f"{DEPENDENCY_PLUGIN}:list",
+                "-DincludeScope=runtime",
+                "-DoutputAbsoluteArtifactFilename=true",
                 f"-DoutputFile={listing}",
             ],
             check=True,
@@ -86,7 +92,10 @@ def main() -> int:
     # apoc-core and apoc-common, whose third-party dependencies we add unless the server has them.
     apoc = resolve(
         "apoc",
-        [f"org.neo4j.procedure:apoc-core:{args.apoc}", f"org.neo4j.procedure:apoc-common:{args.apoc}"],
+        [
+            f"org.neo4j.procedure:apoc-core:{args.apoc}",
+            f"org.neo4j.procedure:apoc-common:{args.apoc}",
+        ],
     )
     have = {(g, a) for g, a, *_ in server}
     plugins = [row for row in apoc if (row[0], row[1]) not in have]
@@ -96,7 +105,9 @@ def main() -> int:
         for group, artifact, classifier, version, path in sorted(rows):
             data = path.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
-            lines.append(f"{role}\t{group}\t{artifact}\t{classifier}\t{version}\t{digest}\t{len(data)}")
+            lines.append(
+                f"{role}\t{group}\t{artifact}\t{classifier}\t{version}\t{digest}\t{len(data)}"
+            )
     OUT.write_text("\n".join(lines) + "\n")
     print(f"pinned {len(server)} server jars and {len(plugins)} plugin jars in {OUT.name}")
     return 0
