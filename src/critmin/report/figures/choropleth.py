@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.collections import PatchCollection
@@ -95,13 +97,16 @@ def loss_map(losses: pd.DataFrame, *, unit: str, title: str, world: World | None
     ax.set_title(title)
     missing = world.missing(values[values > 0].index)
     if missing:
+        # Wrapped by hand and kept out of the layout: a long note would otherwise make the
+        # constrained layout shrink the map to fit the note's width.
+        note = textwrap.fill("loss but no outline at this scale: " + ", ".join(missing), 150)
         ax.text(
             0.0,
-            -0.02,
-            "loss but no outline at this scale: " + ", ".join(missing),
+            0.0,
+            note,
             transform=ax.transAxes,
             fontsize="small",
             va="top",
-            wrap=True,
+            in_layout=False,
         )
     return figure
