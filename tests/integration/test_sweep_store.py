@@ -108,9 +108,7 @@ def test_other_parameters_make_other_scenarios_never_mixed(loaded: GraphStore) -
     assert chosen["total_failed"].sum() >= 0 and len(chosen) == len(latest)
 
 
-def test_cli_load_simulate_results(
-    store: GraphStore, neo4j_env: None, tmp_path: Path
-) -> None:
+def test_cli_load_simulate_results(store: GraphStore, neo4j_env: None, tmp_path: Path) -> None:
     flows = tmp_path / "flows.csv"
     flows.write_text(FLOWS)
     runner = CliRunner()
