@@ -151,6 +151,7 @@ def run_sweep(
     fractions: Sequence[float] = (1.0, 0.5),
     sources: Sequence[str] | None = None,
     together: bool = False,
+    targets: Sequence[str] | None = None,
     measure: str = "auto",
     keep_share: float = KEEP_SHARE,
     write: bool = True,
@@ -177,15 +178,19 @@ def run_sweep(
         resolved = replace(resolved, fail_abs=DEFAULT_FAIL_ABS[panel.unit])
     params = asdict(resolved)  # every parameter, defaults included: part of the scenario id
     started = time.perf_counter()
-    result = sweep(
-        networks(panel),
-        fractions=tuple(fractions),
-        sources=list(sources) if sources else None,
-        together=together,
-        keep_share=keep_share,
-        progress=progress,
-        **params,
-    )
+    try:
+        result = sweep(
+            networks(panel),
+            fractions=tuple(fractions),
+            sources=list(sources) if sources else None,
+            together=together,
+            targets=list(targets) if targets else None,
+            keep_share=keep_share,
+            progress=progress,
+            **params,
+        )
+    except ValueError as exc:  # nothing to sweep, targets absent, a coalition without members
+        raise InvalidParameters(f"cannot run this sweep: {exc}") from exc
     seconds = time.perf_counter() - started
     ids: list[str] = []
     write_started = time.perf_counter()
@@ -198,6 +203,7 @@ def run_sweep(
             parameters=params,
             n_panel=len(panel.countries),
             data_versions={y: panel.data_version(y) for y in panel.years},
+            targets=tuple(sorted(targets or ())),
             extra={"measure": measure, "keep_share": keep_share},
         )
         ids = write_sweep(

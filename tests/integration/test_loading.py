@@ -114,3 +114,18 @@ def test_production_is_linked_to_its_commodity(store: GraphStore) -> None:
     assert rows == [{"tonnes": 170_000.0, "source": "USGS MCS2024"}]
     again = load_production(store, [DATA / "production" / "mcs2024-cobal_world.csv"])
     assert again.written == 0
+
+
+def test_a_load_cut_short_is_completed_by_running_it_again(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    # What an interrupted load leaves: some batches committed, the rest not. Here the first
+    # 1,000 rows of the file stand for the committed batches.
+    lines = BATTERY.read_text().splitlines(keepends=True)
+    part = tmp_path / "baci_hs17_v202601_first_batches.csv"  # same release, same source
+    part.write_text("".join(lines[:1001]))
+    load_trades(store, [part])
+    again = load_trades(store, [BATTERY])
+    assert (len(again.plan.new), again.plan.unchanged) == (2490, 1000)
+    stored = store.query(GRAPH_TRADES)
+    assert len(stored) == 3490

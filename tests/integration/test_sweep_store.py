@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from critmin.cli.main import app
-from critmin.pipeline import load_trades, run_sweep
+from critmin.pipeline import InvalidParameters, load_trades, run_sweep
 from critmin.simulator import Shock, TradeNetwork, simulate
 from critmin.store.graph import GraphStore
-from critmin.store.results import loss_table, source_table
+from critmin.store.results import NoScenarios, loss_table, source_table
 
 pytestmark = pytest.mark.integration
 
@@ -148,3 +148,19 @@ def test_cli_errors_are_one_line_without_traceback(
     assert "Traceback" not in result.output
     missing = CliRunner().invoke(app, ["results", "sources", "--commodity", "cobalt"])
     assert missing.exit_code == 2 and "critmin simulate" in missing.output
+
+
+def test_targeted_embargo_is_stored_apart_from_the_study_tables(loaded: GraphStore) -> None:
+    outcome = run_sweep(loaded, "cobalt", years=[2022], sources=["ZAF"], targets=["CHN"])
+    assert set(outcome.result.runs["initial_shock"]) == {60.0, 30.0}  # only ZAF -> CHN is cut
+    stored = loaded.records(
+        "MATCH (s:Scenario)-[k:SHOCKS]->(c:Country) "
+        "RETURN s.targets AS targets, k.targets AS shock_targets, c.iso3 AS source"
+    )
+    assert stored and all(
+        r == {"targets": ["CHN"], "shock_targets": ["CHN"], "source": "ZAF"} for r in stored
+    )
+    with pytest.raises(NoScenarios):  # Table 1 counts untargeted single-source runs only
+        source_table(loaded, "cobalt", 1.0)
+    with pytest.raises(InvalidParameters, match="targets"):
+        run_sweep(loaded, "cobalt", years=[2022], sources=["ZAF"], targets=["XXX"])

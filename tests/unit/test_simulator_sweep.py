@@ -173,3 +173,19 @@ def test_sweep_rejects_bad_input(panel: dict[int, TradeNetwork]) -> None:
         sweep(panel, keep_share=-1)
     with pytest.raises(ValueError, match="mix units"):
         sweep({2020: panel[2020], 2021: network([("A", "B", 1)], unit="USD")})
+
+
+def test_targeted_sweep_matches_simulate_with_targets() -> None:
+    net = network(
+        [("A", "B", 100.0), ("A", "C", 40.0), ("B", "C", 50.0), ("C", "D", 30.0), ("D", "B", 5.0)]
+    )
+    result = sweep({2000: net}, sources=["A"], targets=["C", "ZZZ"], keep_share=0.0)
+    for fraction in (1.0, 0.5):
+        alone = simulate(net, Shock("A", fraction, targets=["C"]))
+        run = result.runs.query("fraction == @fraction").iloc[0]
+        assert run["initial_shock"] == alone.initial_shock == 40.0 * fraction
+        losses = result.impacts.query("fraction == @fraction").set_index("country")
+        for country, loss in alone.demand_loss[alone.demand_loss > 0].items():
+            assert losses.loc[country, "demand_loss"] == pytest.approx(loss, rel=1e-12)
+    with pytest.raises(ValueError, match="targets"):
+        sweep({2000: net}, sources=["A"], targets=["ZZZ"])

@@ -105,6 +105,12 @@ def simulate(
     source: Annotated[
         list[str] | None, typer.Option(help="ISO3 source (repeat); default every exporter.")
     ] = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Targeted embargo: the sources cut exports to this ISO3 importer only (repeat)."
+        ),
+    ] = None,
     together: Annotated[
         bool, typer.Option(help="The given sources cut together (a coalition).")
     ] = False,
@@ -149,6 +155,7 @@ def simulate(
             fractions=shock or [1.0, 0.5],
             sources=source,
             together=together,
+            targets=target,
             measure=measure,
             keep_share=keep_share,
             write=store_results,

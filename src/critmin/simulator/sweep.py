@@ -117,6 +117,7 @@ def sweep(
     together: bool = False,
     keep_share: float = 1e-3,
     progress: Progress | None = None,
+    targets: Iterable[str] | None = None,
     **parameters: Any,
 ) -> SweepResult:
     """Run every source of every network at every shock size, on the fast engine.
@@ -138,6 +139,9 @@ def sweep(
         Keep a transmitted edge when its quantity exceeds this share of the run's initial shock.
     progress : callable, optional
         ``progress(n_done, n_total)``, called as runs finish.
+    targets : iterable of str, optional
+        A targeted embargo: the sources cut only their exports to these importers (those of
+        them present in each year's network).
     **parameters
         Cascade parameters, as for :func:`~critmin.simulator.simulate` (no ``engine``).
 
@@ -200,7 +204,10 @@ def sweep(
         if not groups:
             continue
         links = Links.of(network)
-        plans = [plan(network, [Shock(s, f) for s in group], params.mode) for group, f in groups]
+        aimed = _targets(network, targets)
+        plans = [
+            plan(network, [Shock(s, f, aimed) for s in group], params.mode) for group, f in groups
+        ]
         batch = run_batch(network, links, plans, params, advance)
         tables.append(_tables(year, network, links, groups, plans, batch, params, keep_share))
     runs, impacts, transmitted = (
@@ -213,6 +220,16 @@ def sweep(
 def _distinct(years: pd.Series) -> int:
     """Number of distinct years, the ``None`` of a single network included."""
     return int(years.nunique(dropna=False))
+
+
+def _targets(network: TradeNetwork, targets: Iterable[str] | None) -> tuple[str, ...] | None:
+    """The embargo's target importers present in this year's network (None: no embargo)."""
+    if targets is None:
+        return None
+    present = tuple(sorted(set(targets) & set(network.countries)))
+    if not present:
+        raise ValueError(f"none of the targets {sorted(set(targets))} is in the network")
+    return present
 
 
 def _scenarios(
