@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 
 from critmin.cli.common import Database, Password, Uri, User, friendly, open_store
@@ -54,49 +56,15 @@ def _context_line(context: dict[str, object]) -> str:
     return ", ".join(f"{k}={v}" for k, v in context.items())
 
 
-@app.command()
-@friendly
-def sources(
-    commodity: Commodity,
-    shock: Shock = 1.0,
-    mode: Mode = "export",
-    top: Top = 10,
-    csv: Csv = None,
-    param: Where = None,
-    uri: Uri = None,
-    user: User = None,
-    password: Password = None,
-    database: Database = None,
-) -> None:
-    """Rank sources by total failed countries (the study's Table 1 for 100%, Table 2 for 50%)."""
-    with open_store(uri, user, password, database) as store:
-        table, context = source_table(store, commodity, shock, mode, where=parse_where(param))
+def _sources_view(table: pd.DataFrame, context: dict[str, object]) -> tuple[pd.DataFrame, str]:
     caption = (
         f"failure_rate = total_failed / ({context['years']} years x {context['panel_countries']} "
-        f"countries); {_context_line(context)}"
+        "countries)"
     )
-    show_table(table, f"Top risk sources: {commodity}, {shock:.0%} export cut", caption, top)
-    if csv:
-        write_frame(table, csv, context)
+    return table, caption
 
 
-@app.command()
-@friendly
-def losses(
-    commodity: Commodity,
-    shock: Shock = 1.0,
-    mode: Mode = "export",
-    top: Top = 10,
-    csv: Csv = None,
-    param: Where = None,
-    uri: Uri = None,
-    user: User = None,
-    password: Password = None,
-    database: Database = None,
-) -> None:
-    """Average demand loss per country: mean over all runs and mean over the runs that hit it."""
-    with open_store(uri, user, password, database) as store:
-        table, context = loss_table(store, commodity, shock, mode, where=parse_where(param))
+def _losses_view(table: pd.DataFrame, context: dict[str, object]) -> tuple[pd.DataFrame, str]:
     unit = context["unit"]
     table = table.rename(
         columns={
@@ -104,10 +72,47 @@ def losses(
             "mean_loss_when_hit": f"mean_loss_when_hit_{unit}",
         }
     )
-    caption = (
-        f"mean over all {context['runs']} runs (zeros included) and over the runs with a loss > 0; "
-        f"{_context_line(context)}"
+    return (
+        table,
+        f"mean over all {context['runs']} runs (zeros included) and over the runs with a loss > 0",
     )
-    show_table(table, f"Most exposed countries: {commodity}, {shock:.0%} export cut", caption, top)
-    if csv:
-        write_frame(table, csv, context)
+
+
+TableReader = Callable[..., tuple[pd.DataFrame, dict[str, object]]]
+View = Callable[[pd.DataFrame, dict[str, object]], tuple[pd.DataFrame, str]]
+
+
+def _command(read: TableReader, view: View, title: str) -> Callable[..., None]:
+    """A `critmin results` command: read one stored table, print it with its context, save it."""
+
+    def command(
+        commodity: Commodity,
+        shock: Shock = 1.0,
+        mode: Mode = "export",
+        top: Top = 10,
+        csv: Csv = None,
+        param: Where = None,
+        uri: Uri = None,
+        user: User = None,
+        password: Password = None,
+        database: Database = None,
+    ) -> None:
+        with open_store(uri, user, password, database) as store:
+            table, context = read(store, commodity, shock, mode, where=parse_where(param))
+        table, caption = view(table, context)
+        heading = f"{title}: {commodity}, {shock:.0%} export cut"
+        show_table(table, heading, f"{caption}; {_context_line(context)}", top)
+        if csv:
+            write_frame(table, csv, context)
+
+    return friendly(command)
+
+
+app.command(
+    "sources",
+    help="Rank sources by total failed countries (the study's Table 1 for 100%, Table 2 for 50%).",
+)(_command(source_table, _sources_view, "Top risk sources"))
+app.command(
+    "losses",
+    help="Average demand loss per country: mean over all runs and mean over the runs that hit it.",
+)(_command(loss_table, _losses_view, "Most exposed countries"))

@@ -20,6 +20,7 @@ import secrets
 import shutil
 import signal
 import socket
+import string
 import subprocess
 import time
 from collections.abc import Callable
@@ -76,6 +77,20 @@ class Status:
     home: Path
     version: str
     credentials: Credentials | None
+
+
+def new_password(length: int = 32) -> str:
+    """A random password of letters and digits.
+
+    token_urlsafe is not used: its '-' can start the password, and neo4j-admin then reads it as
+    an option (the start fails about once in 64).
+
+    >>> password = new_password()
+    >>> len(password), password.isalnum()
+    (32, True)
+    """
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
 def port_free(port: int) -> bool:
@@ -215,7 +230,7 @@ class ManagedNeo4j:
         bolt, http = self._choose_ports(bolt_port, http_port)
         credentials = Credentials(
             user="neo4j",
-            password=saved.password if saved else secrets.token_urlsafe(24),
+            password=saved.password if saved else new_password(),
             bolt_port=bolt,
             http_port=http,
         )
