@@ -164,3 +164,47 @@ def test_targeted_embargo_is_stored_apart_from_the_study_tables(loaded: GraphSto
         source_table(loaded, "cobalt", 1.0)
     with pytest.raises(InvalidParameters, match="targets"):
         run_sweep(loaded, "cobalt", years=[2022], sources=["ZAF"], targets=["XXX"])
+
+
+def test_interrupted_write_back_leaves_only_whole_scenarios(
+    loaded: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from critmin.store import scenarios
+
+    outcome = run_sweep(loaded, "cobalt", write=False)
+    result = outcome.result
+    info = scenarios.RunInfo(
+        id="run_interrupted",
+        command="test",
+        commodity="cobalt",
+        unit="t",
+        parameters=outcome.parameters,
+        n_panel=len(outcome.panel.countries),
+        data_versions={},
+    )
+    from critmin.store import graph
+
+    monkeypatch.setattr(scenarios, "SCENARIOS_PER_TRANSACTION", 2)
+    whole_unit = graph._run_all
+    units = 0
+
+    def ctrl_c_in_the_third_unit(tx, unit):  # type: ignore[no-untyped-def]
+        # Ctrl-C arrives after the third transaction has deleted, upserted and created SHOCKS.
+        nonlocal units
+        units += 1
+        if units == 3:
+            whole_unit(tx, unit[:3])
+            raise KeyboardInterrupt
+        whole_unit(tx, unit)
+
+    monkeypatch.setattr(graph, "_run_all", ctrl_c_in_the_third_unit)
+    with pytest.raises(KeyboardInterrupt):
+        scenarios.write_sweep(loaded, result.runs, result.impacts, result.transmitted, info)
+    stored = loaded.query(
+        "MATCH (s:Scenario) OPTIONAL MATCH (s)-[i:IMPACTS]->() "
+        "RETURN s.year AS year, s.sources[0] AS sources, s.shock AS fraction, count(i) AS impacts"
+    )
+    assert len(stored) == 4 < len(result.runs)  # two whole transactions of two scenarios
+    expected = result.impacts.groupby(["year", "sources", "fraction"]).size()
+    for row in stored.itertuples():
+        assert row.impacts == expected[(row.year, row.sources, row.fraction)]
