@@ -48,9 +48,10 @@ from critmin.loader.flow_pipeline import (
     check_unknown_share,
     hs_mask,
     parse_hs,
+    parse_year_and_value,
     resolve_partners,
 )
-from critmin.loader.validate import duplicated_keys, find_columns, parse_amounts, parse_years
+from critmin.loader.validate import duplicated_keys, find_columns, parse_amounts
 
 COLUMNS = {
     "year": ("refYear", "period"),
@@ -216,17 +217,7 @@ def _reports(
     )
     keep = hs_mask(hs, hs_prefixes)
     chunk, hs, lines = chunk.loc[keep], hs[keep], lines[keep]
-    years = parse_years(
-        chunk[cols["year"]], lines, label=label, column=cols["year"], problems=problems
-    )
-    value = parse_amounts(
-        chunk[cols["value"]],
-        lines,
-        label=label,
-        column=cols["value"],
-        problems=problems,
-        what="values",
-    )
+    years, value = parse_year_and_value(chunk, cols, lines, label=label, problems=problems)
     tonnes = _tonnes(chunk, optional, lines, label=label, problems=problems)
     partners, ok, unknown = resolve_partners(
         chunk,

@@ -255,6 +255,29 @@ def read_flow_file(
     return check_flows(frame, label=label, problems=problems)
 
 
+def parse_year_and_value(
+    chunk: pd.DataFrame,
+    cols: Mapping[str, str],
+    lines: pd.Series,
+    *,
+    label: str,
+    problems: Problems,
+) -> tuple[pd.Series, pd.Series]:
+    """A chunk's year and trade-value columns, checked: what every flow format reads alike."""
+    years = parse_years(
+        chunk[cols["year"]], lines, label=label, column=cols["year"], problems=problems
+    )
+    value = parse_amounts(
+        chunk[cols["value"]],
+        lines,
+        label=label,
+        column=cols["value"],
+        problems=problems,
+        what="values",
+    )
+    return years, value
+
+
 def _normalise(
     chunk: pd.DataFrame,
     hs: pd.Series,
@@ -267,17 +290,7 @@ def _normalise(
     problems: Problems,
 ) -> tuple[pd.DataFrame, int]:
     label, lines = source.label, chunk[LINE]
-    years = parse_years(
-        chunk[cols["year"]], lines, label=label, column=cols["year"], problems=problems
-    )
-    value = parse_amounts(
-        chunk[cols["value"]],
-        lines,
-        label=label,
-        column=cols["value"],
-        problems=problems,
-        what="values",
-    )
+    years, value = parse_year_and_value(chunk, cols, lines, label=label, problems=problems)
     if layout.value_scale != 1.0:
         # BACI's thousand USD have three decimals: rounding removes float noise such as
         # 142296.512 * 1000 = 142296512.00000001.
