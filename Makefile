@@ -26,9 +26,9 @@ test: lint
 	$(BIN)/pytest
 
 bench: $(BIN)/critmin
-	$(BIN)/python bench/bench_engine.py
-	$(BIN)/python bench/bench_load.py
-	$(BIN)/python bench/bench_writeback.py
+	$(BIN)/python -m bench.bench_engine
+	$(BIN)/python -m bench.bench_load
+	$(BIN)/python -m bench.bench_writeback
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,6 @@
 """Load throughput into Neo4j: critmin's batched UNWIND loader against a naive one.
 
-Run: ``.venv/bin/python bench/bench_load.py [--flows 200000] [--naive-sample 3000]``
+Run: ``.venv/bin/python -m bench.bench_load [--flows 200000] [--naive-sample 3000]``
 
 Both loaders write the same synthetic BACI-sized year (exporter, importer, year, HS code,
 tonnes, value) into the same throwaway Neo4j, one after the other, on an emptied database:
