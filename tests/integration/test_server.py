@@ -115,3 +115,14 @@ def test_cli_env_prints_evaluable_lines(
     assert "export NEO4J_PASSWORD=" in result.output
     status = CliRunner().invoke(app, ["neo4j", "status"])
     assert status.exit_code == 0 and creds.browser_url in status.output
+
+
+def test_browser_is_served(server: ManagedNeo4j) -> None:
+    import urllib.request
+
+    creds = server.credentials()
+    assert creds is not None
+    with urllib.request.urlopen(creds.browser_url, timeout=30) as response:
+        page = response.read().decode("utf-8", errors="replace")
+    assert response.status == 200
+    assert "<title>Neo4j Browser</title>" in page
