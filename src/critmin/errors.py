@@ -5,7 +5,7 @@ from __future__ import annotations
 from critmin.loader.errors import InputError
 from critmin.pipeline import InvalidParameters, UnknownCommodity
 from critmin.server.errors import ServerError
-from critmin.store.graph import DatabaseUnavailable
+from critmin.store.graph import DatabaseUnavailable, IncompleteWrite
 from critmin.store.networks import NoTradeData
 from critmin.store.results import NoScenarios
 from critmin.store.settings import NoDatabaseConfigured
@@ -19,4 +19,5 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     NoScenarios,
     UnknownCommodity,
     InvalidParameters,
+    IncompleteWrite,
 )

@@ -7,7 +7,7 @@ calls one of these and prints what comes back.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,8 +39,9 @@ class UnknownCommodity(LookupError):
 Progress = Callable[[int], None]
 
 
-def commodity_rows(extra: Path | None = None) -> list[dict[str, Any]]:
-    """``(:Commodity)`` nodes: every group, and every production commodity groups point to."""
+def commodity_rows(extra: Path | None = None, also: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """``(:Commodity)`` nodes: every group, every production commodity groups point to, and the
+    commodities in ``also`` (production data may name one no group uses, such as gallium)."""
     groups = load_groups(extra)
     rows: dict[str, dict[str, Any]] = {}
     for g in groups.values():
@@ -50,9 +51,9 @@ def commodity_rows(extra: Path | None = None) -> list[dict[str, Any]]:
             "hs_codes": list(g.hs_codes),
             "production_commodity": g.production_commodity or None,
         }
-    for g in groups.values():
-        pc = g.production_commodity
-        if pc and pc not in rows:
+    production = [g.production_commodity for g in groups.values() if g.production_commodity]
+    for pc in [*production, *also]:
+        if pc not in rows:
             rows[pc] = {
                 "id": pc,
                 "name": pc.replace("_", " ").capitalize(),
@@ -91,7 +92,9 @@ def load_files(
     read, kind, attribute = LOADERS[what]
     data = read(list(files), format)
     names = dict(zip(data.countries["iso3"], data.countries["name"], strict=True))
-    plan = plan_load(store, kind, getattr(data, attribute), names, commodity_rows(commodities))
+    frame = getattr(data, attribute)
+    named = set(frame["commodity"]) if "commodity" in frame else set()
+    plan = plan_load(store, kind, frame, names, commodity_rows(commodities, also=sorted(named)))
     written = 0 if dry_run else apply_plan(store, plan, batch_size, progress)
     return LoadOutcome(data, plan, written)
 

@@ -129,3 +129,38 @@ def test_a_load_cut_short_is_completed_by_running_it_again(
     assert (len(again.plan.new), again.plan.unchanged) == (2490, 1000)
     stored = store.query(GRAPH_TRADES)
     assert len(stored) == 3490
+
+
+def test_every_production_value_is_stored_and_a_reload_writes_nothing(store: GraphStore) -> None:
+    files = sorted((DATA / "production").glob("*.csv"))
+    first = load_production(store, files)
+    expected = len(first.data.production)  # type: ignore[union-attr]
+    assert first.written == expected == len(first.plan.new)
+    stored = store.records("MATCH ()-[p:PRODUCED]->() RETURN count(p) AS n")
+    assert stored == [{"n": expected}]
+    gallium = store.records(
+        "MATCH (:Country {iso3: 'CHN'})-[p:PRODUCED]->(:Commodity {id: 'gallium'}) "
+        "RETURN count(p) AS n"
+    )
+    assert gallium[0]["n"] > 0  # no commodity group uses gallium; its node is still made
+    again = load_production(store, files)
+    assert (len(again.plan.new), len(again.plan.changed), again.written) == (0, 0, 0)
+
+
+def test_a_row_whose_node_is_missing_rolls_its_batch_back(store: GraphStore) -> None:
+    from critmin.store.graph import IncompleteWrite
+    from critmin.store.loading import PRODUCED, apply_plan, plan_load
+
+    frame = pd.DataFrame(
+        {
+            "year": [2023],
+            "country": ["COD"],
+            "commodity": ["unobtainium"],
+            "tonnes": [1.0],
+            "source": ["test"],
+        }
+    )
+    plan = plan_load(store, PRODUCED, frame, {"COD": "Congo"}, commodities=[])
+    with pytest.raises(IncompleteWrite, match="rolled back"):
+        apply_plan(store, plan)
+    assert store.records("MATCH ()-[p:PRODUCED]->() RETURN count(p) AS n") == [{"n": 0}]

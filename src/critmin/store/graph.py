@@ -20,6 +20,10 @@ class DatabaseUnavailable(RuntimeError):
     """The configured server does not answer or refuses the credentials."""
 
 
+class IncompleteWrite(RuntimeError):
+    """A CREATE batch made fewer relationships than it had rows (an endpoint node is missing)."""
+
+
 def identifier(name: str) -> str:
     """Validate a label, type or property name before it is placed in Cypher text.
 
@@ -126,13 +130,20 @@ class GraphStore:
         rows: Sequence[dict[str, Any]],
         batch_size: int = DEFAULT_BATCH,
         progress: Callable[[int], None] | None = None,
+        creates: bool = False,
         **params: Any,
     ) -> int:
-        """``UNWIND $rows`` in batches, one managed (retried) transaction each; return the count."""
+        """``UNWIND $rows`` in batches, one managed (retried) transaction each; return the count.
+
+        With ``creates``, each row must create one relationship: a batch that creates fewer
+        (its MATCH found no endpoint) is rolled back and :class:`IncompleteWrite` raised, rather
+        than rows vanishing silently.
+        """
+        work = _run_creating if creates else _run
         written = 0
         with self.driver.session(database=self.database) as session:
             for batch in batches(rows, batch_size):
-                session.execute_write(_run, cypher, {"rows": batch, **params})
+                session.execute_write(work, cypher, {"rows": batch, **params})
                 written += len(batch)
                 if progress is not None:
                     progress(len(batch))
@@ -156,6 +167,15 @@ class GraphStore:
 
 def _run(tx: ManagedTransaction, cypher: str, params: dict[str, Any]) -> None:
     tx.run(cypher, params).consume()
+
+
+def _run_creating(tx: ManagedTransaction, cypher: str, params: dict[str, Any]) -> None:
+    created = tx.run(cypher, params).consume().counters.relationships_created
+    if created != len(params["rows"]):
+        raise IncompleteWrite(
+            f"a batch of {len(params['rows'])} rows created {created} relationships: some "
+            "rows name a node that does not exist; the batch was rolled back"
+        )
 
 
 def _run_all(tx: ManagedTransaction, unit: list[tuple[str, dict[str, Any]]]) -> None:

@@ -210,6 +210,8 @@ def apply_plan(
     store.write_batches(MERGE_COUNTRIES, plan.countries, batch_size)
     if plan.commodities:
         store.write_batches(MERGE_COMMODITIES, plan.commodities, batch_size)
-    written = store.write_batches(plan.kind.create, plan._rows(plan.new), batch_size, progress)
+    written = store.write_batches(
+        plan.kind.create, plan._rows(plan.new), batch_size, progress, creates=True
+    )
     written += store.write_batches(plan.kind.update, plan._rows(plan.changed), batch_size, progress)
     return written
