@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -40,8 +41,9 @@ def write_frame(
     """CSV (with a commented header of the parameters) or JSON, chosen by the file suffix."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".json":
-        payload = {"parameters": dict(context or {}), "rows": frame.to_dict("records")}
-        path.write_text(pd.Series([payload]).to_json(orient="records")[1:-1])
+        rows = json.loads(frame.to_json(orient="records"))  # pandas turns numpy values into JSON
+        payload = {"parameters": dict(context or {}), "rows": rows}
+        path.write_text(json.dumps(payload, default=str))
         return
     header = "".join(f"# {k}: {v}\n" for k, v in (context or {}).items())
     path.write_text(header + frame.to_csv(index=False))

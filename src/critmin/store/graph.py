@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Self
 
+import numpy as np
 import pandas as pd
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Result
 from neo4j.exceptions import AuthError, ServiceUnavailable
@@ -13,7 +13,6 @@ from neo4j.exceptions import AuthError, ServiceUnavailable
 from critmin.store.settings import ConnectionSettings
 
 DEFAULT_BATCH = 5_000
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -24,19 +23,21 @@ class IncompleteWrite(RuntimeError):
     """A CREATE batch made fewer relationships than it had rows (an endpoint node is missing)."""
 
 
-def identifier(name: str) -> str:
-    """Validate a label, type or property name before it is placed in Cypher text.
+def neo4j_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as plain Python values for query parameters, missing values as null.
 
-    >>> identifier("TRADES")
-    'TRADES'
-    >>> identifier("x) DETACH DELETE n //")
-    Traceback (most recent call last):
-    ...
-    ValueError: not a valid Cypher identifier: 'x) DETACH DELETE n //'
+    Neo4j would store NaN as a number, and the driver does not take numpy scalars.
+
+    >>> neo4j_rows(pd.DataFrame({"iso3": ["COD"], "tonnes": [float("nan")], "year": [2024]}))
+    [{'iso3': 'COD', 'tonnes': None, 'year': 2024}]
     """
-    if not _IDENTIFIER.match(name):
-        raise ValueError(f"not a valid Cypher identifier: {name!r}")
-    return name
+    clean = frame.astype(object).where(frame.notna(), None)
+    rows: list[dict[str, Any]] = clean.to_dict("records")
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, np.generic):
+                row[key] = value.item()
+    return rows
 
 
 def batches(rows: Sequence[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

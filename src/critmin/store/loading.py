@@ -12,10 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from critmin.store.graph import DEFAULT_BATCH, GraphStore
+from critmin.store.graph import DEFAULT_BATCH, GraphStore, neo4j_rows
 from critmin.store.schema import ensure_schema
 
 MERGE_COUNTRIES = """
@@ -127,7 +126,7 @@ class LoadPlan:
         return len(self.new) + len(self.changed)
 
     def _rows(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
-        return _records(frame[list(self.kind.keys + self.kind.values)])
+        return neo4j_rows(frame[list(self.kind.keys + self.kind.values)])
 
     def summary(self) -> str:
         return (
@@ -143,17 +142,6 @@ class LoadPlan:
             (self.kind.create.strip(), len(self.new)),
             (self.kind.update.strip(), len(self.changed)),
         ]
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as plain Python values, NaN as null (Neo4j would store NaN as a float)."""
-    clean = frame.astype(object).where(frame.notna(), None)
-    rows: list[dict[str, Any]] = clean.to_dict("records")
-    for row in rows:
-        for key, value in row.items():
-            if isinstance(value, np.generic):
-                row[key] = value.item()
-    return rows
 
 
 def _same(a: pd.Series, b: pd.Series) -> pd.Series:

@@ -32,8 +32,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from critmin.store.graph import GraphStore
-from critmin.store.loading import _records
+from critmin.store.graph import GraphStore, neo4j_rows
 from critmin.store.schema import ensure_schema
 
 MODEL_VERSION = "critmin-cascade-1 (reconstruction of Grassia et al. 2022, see docs/model.md)"
@@ -155,7 +154,7 @@ def _scenario_rows(runs: pd.DataFrame, info: RunInfo, created: str) -> pd.DataFr
     n_sources = rows["sources"].str.count(";") + 1
     eligible = (rows["n_countries"] - n_sources).clip(lower=1)
     props = []
-    for record, rate in zip(_records(rows), rows["n_failed"] / eligible, strict=True):
+    for record, rate in zip(neo4j_rows(rows), rows["n_failed"] / eligible, strict=True):
         prop = {k: v for k, v in record.items() if k not in ("initial_shock", "sources")}
         prop.update(
             {
