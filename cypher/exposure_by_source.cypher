@@ -1,32 +1,29 @@
-// Whose disruption hurts one country most: for a chosen country, each source's total and
-// mean demand loss over a sweep, how often the country failed, and the source's share of all
-// the loss the country suffered in the selection. mean_loss = total_loss / the source's runs.
-// Single-source, untargeted runs; losses in the scenarios' unit.
+// Whose disruption hurts one country most: for a chosen country, each source's total and mean
+// demand loss over a sweep, how often the country failed, and the source's share of all the
+// loss the country suffered in the sweep. mean_loss = total_loss / the source's runs.
+// Read from the sweep's stored summary: run_id, or the latest complete sweep of every source.
+// Single-source, untargeted runs; losses in the sweep's unit (column unit), rounded for reading.
 //
 // @param commodity: string                        commodity group id
 // @param country: string                          ISO3 code of the exposed country
 // @param shock: float                             share of exports cut
 // @param mode: 'export'|'production' = 'export'   what the shock cut
-// @param years: list<integer> = null              years to include; null = every stored year
-// @param run_id: string = null                    one sweep (a (:Run) id); null = all scenarios
+// @param run_id: string = null                    one sweep (see sweeps); null = the latest
 // @param limit: integer = 10                      rows returned
 //
-// :params {commodity: 'cobalt', country: 'CHN', shock: 1.0, mode: 'export', years: null, run_id: null, limit: 10}
-MATCH (s:Scenario {commodity: $commodity, mode: $mode})
-WHERE s.shock = $shock AND size(s.sources) = 1 AND size(s.targets) = 0
-  AND ($years IS NULL OR s.year IN $years) AND ($run_id IS NULL OR s.run_id = $run_id)
-  AND s.sources[0] <> $country
-OPTIONAL MATCH (s)-[i:IMPACTS]->(:Country {iso3: $country})
-WITH s.unit AS unit, s.sources[0] AS source, count(s) AS runs,
-     sum(coalesce(i.demand_loss_t, i.demand_loss_usd, 0.0)) AS total_loss,
-     sum(CASE WHEN i.failed THEN 1 ELSE 0 END) AS times_failed
-WHERE total_loss > 0
-WITH unit, collect({source: source, runs: runs, loss: total_loss, failed: times_failed}) AS rows,
-     sum(total_loss) AS country_loss
-UNWIND rows AS row
-OPTIONAL MATCH (c:Country {iso3: row.source})
-RETURN row.source AS source, c.name AS name, row.runs AS runs, row.failed AS times_failed,
-       row.loss AS total_loss, row.loss / row.runs AS mean_loss,
-       row.loss / country_loss AS share_of_country_loss, unit
-ORDER BY total_loss DESC, source
-LIMIT $limit
+// :params {commodity: 'cobalt_oxides', country: 'CHN', shock: 1.0, mode: 'export', run_id: null, limit: 10}
+MATCH (r:Run {commodity: $commodity})
+WHERE r.status = 'complete' AND r.mode = $mode AND toFloat($shock) IN r.fractions
+  AND CASE WHEN $run_id IS NULL THEN r.kind = 'study' ELSE r.id = $run_id END
+WITH r ORDER BY r.finished_at DESC LIMIT 1
+MATCH (x:SweepExposure {run_id: r.id, country: $country})
+WHERE x.shock = toFloat($shock)
+WITH r, x, CASE r.unit WHEN 't' THEN 3 ELSE 0 END AS digits
+RETURN x.rank AS rank, x.source AS source, x.source_name AS name, x.runs AS runs,
+       x.times_failed AS times_failed,
+       round(coalesce(x.total_loss_t, x.total_loss_usd), digits) AS total_loss,
+       round(coalesce(x.mean_loss_t, x.mean_loss_usd), digits) AS mean_loss,
+       round(x.share_of_country_loss, 3) AS share_of_country_loss, r.unit AS unit,
+       r.id AS run_id
+ORDER BY rank, source
+LIMIT toInteger($limit)

@@ -1,6 +1,8 @@
 // Find stored scenarios (and their ids, which the per-scenario queries take) by commodity and,
 // optionally, year, source and shock size, with what each one did: failed countries, initial
-// shock in the scenario's unit, rounds, and the sweep that wrote it.
+// shock in the scenario's unit, rounds, and the sweep that last wrote it. A scenario's id is a
+// digest of its definition (commodity, year, sources, shock, targets, every parameter), so the
+// same scenario has the same id in every database.
 //
 // @param commodity: string            commodity group id
 // @param year: integer = null         scenario year; null = any
@@ -8,14 +10,15 @@
 // @param shock: float = null          share of exports cut; null = any
 // @param limit: integer = 50          rows returned
 //
-// :params {commodity: 'cobalt', year: 2019, source: 'CHN', shock: null, limit: 50}
+// :params {commodity: 'cobalt_oxides', year: 2024, source: 'COD', shock: null, limit: 50}
 MATCH (s:Scenario {commodity: $commodity})
-WHERE ($year IS NULL OR s.year = $year) AND ($source IS NULL OR $source IN s.sources)
-  AND ($shock IS NULL OR s.shock = $shock)
+WHERE ($year IS NULL OR s.year = toInteger($year)) AND ($source IS NULL OR $source IN s.sources)
+  AND ($shock IS NULL OR s.shock = toFloat($shock))
+WITH s, CASE s.unit WHEN 't' THEN 3 ELSE 0 END AS digits
 RETURN s.id AS scenario, s.year AS year, s.sources AS sources, s.shock AS shock,
        s.targets AS targets, s.mode AS mode, s.n_failed AS n_failed,
-       s.failure_rate AS failure_rate,
-       coalesce(s.initial_shock_t, s.initial_shock_usd) AS initial_shock, s.unit AS unit,
-       s.rounds AS rounds, s.alpha AS alpha, s.run_id AS run_id
+       round(s.failure_rate, 3) AS failure_rate,
+       round(coalesce(s.initial_shock_t, s.initial_shock_usd), digits) AS initial_shock,
+       s.unit AS unit, s.rounds AS rounds, s.alpha AS alpha, s.run_id AS run_id
 ORDER BY year, sources, shock DESC, scenario
-LIMIT $limit
+LIMIT toInteger($limit)

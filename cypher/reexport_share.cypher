@@ -17,25 +17,28 @@
 // @param measure: 'tonnes'|'value_usd' = 'tonnes'     which TRADES quantity to sum
 // @param limit: integer = 20                          rows returned
 //
-// :params {commodity: 'cobalt', year: 2020, measure: 'tonnes', limit: 20}
+// :params {commodity: 'cobalt_oxides', year: 2024, measure: 'tonnes', limit: 20}
 MATCH (m:Commodity {id: $commodity})
-MATCH (c:Country)-[t:TRADES {year: $year}]-(other:Country)
+MATCH (c:Country)-[t:TRADES {year: toInteger($year)}]-(other:Country)
 WHERE c <> other AND any(prefix IN m.hs_codes WHERE t.hs STARTS WITH prefix)
 WITH m, c,
      sum(CASE WHEN startNode(t) = c THEN coalesce(t[$measure], 0.0) ELSE 0.0 END) AS exports,
      sum(CASE WHEN endNode(t) = c THEN coalesce(t[$measure], 0.0) ELSE 0.0 END) AS imports
 WHERE exports > 0
-OPTIONAL MATCH (c)-[p:PRODUCED {year: $year}]->(:Commodity {id: m.production_commodity})
+OPTIONAL MATCH (c)-[p:PRODUCED {year: toInteger($year)}]->(:Commodity {id: m.production_commodity})
 WITH c, exports, imports,
      CASE WHEN $measure = 'tonnes' THEN head(collect(p.tonnes)) END AS production
 WITH c, exports, imports, production,
      CASE WHEN imports < exports THEN imports ELSE exports END AS throughput
-RETURN c.iso3 AS country, c.name AS name, imports, exports, production, throughput,
-       throughput / CASE WHEN imports > exports THEN imports ELSE exports END AS pass_through,
-       throughput / exports AS reexport_share_max,
-       CASE WHEN production IS NULL THEN null
-            WHEN exports > production THEN (exports - production) / exports
-            ELSE 0.0 END AS reexport_share_min,
+RETURN c.iso3 AS country, c.name AS name, round(imports, 3) AS imports,
+       round(exports, 3) AS exports, round(production, 3) AS production,
+       round(throughput, 3) AS throughput,
+       round(throughput / CASE WHEN imports > exports THEN imports ELSE exports END, 3)
+         AS pass_through,
+       round(throughput / exports, 3) AS reexport_share_max,
+       round(CASE WHEN production IS NULL THEN null
+                  WHEN exports > production THEN (exports - production) / exports
+                  ELSE 0.0 END, 3) AS reexport_share_min,
        CASE $measure WHEN 'tonnes' THEN 't' ELSE 'USD' END AS unit
 ORDER BY throughput DESC, exports DESC, country
-LIMIT $limit
+LIMIT toInteger($limit)

@@ -12,25 +12,28 @@
 // Caveats: TRANSMITS below the sweep's keep_share of the initial shock were not stored, so a
 // link's derived weight can be off by up to twice that (a small residue may then show a cut
 // link as thinned); weights sum the reported TRADES (flows without tonnes count 0 here, the
-// simulator imputes them). Scenario-wide totals: scenario_network_change.
+// simulator imputes them). Scenario-wide totals: scenario_network_change. Weights are
+// rounded to 3 decimals for reading.
 //
 // @param scenario: string          Scenario id (see find_scenarios)
 // @param limit: integer = 100      rows returned, largest loss of weight first
 //
-// :params {scenario: 'sc_0123456789abcdef0123', limit: 100}
+// :params {scenario: 'sc_35bec6c4ce1f085e8eaf', limit: 100}
 MATCH (s:Scenario {id: $scenario})
 MATCH (m:Commodity {id: s.commodity})
 WITH s, m, CASE s.unit WHEN 't' THEN 'tonnes' ELSE 'value_usd' END AS measure
-// Each link's weight, and the scenario's TRANSMITS (found through their index) both ways.
+// Each link's weight, and the scenario's TRANSMITS (from its own Impact nodes) both ways.
 CALL (s, m, measure) {
   MATCH (e:Country)-[t:TRADES {year: s.year}]->(i:Country)
   WHERE e <> i AND any(prefix IN m.hs_codes WHERE t.hs STARTS WITH prefix)
   RETURN e, i, coalesce(t[measure], 0.0) AS weight, 0.0 AS cut, 0.0 AS grown
   UNION ALL
-  MATCH (e:Country)-[f:TRANSMITS {scenario: $scenario}]->(i:Country)
+  MATCH (s)-[:HIT]->(from:Impact)-[f:TRANSMITS]->(to:Impact),
+        (from)-[:OF]->(e:Country), (to)-[:OF]->(i:Country)
   RETURN e, i, 0.0 AS weight, coalesce(f.tonnes, f.value_usd) AS cut, 0.0 AS grown
   UNION ALL
-  MATCH (i:Country)-[b:TRANSMITS {scenario: $scenario}]->(e:Country)
+  MATCH (s)-[:HIT]->(from:Impact)-[b:TRANSMITS]->(to:Impact),
+        (from)-[:OF]->(i:Country), (to)-[:OF]->(e:Country)
   RETURN e, i, 0.0 AS weight, 0.0 AS cut, coalesce(b.tonnes, b.value_usd) AS grown
 }
 WITH s, m, measure, e, i, sum(weight) AS before, sum(cut) AS along, sum(grown) AS asked
@@ -43,10 +46,10 @@ WITH s, e, i, before, along, asked,
      CASE WHEN reciprocal THEN null
           WHEN before - along + asked > 0 THEN before - along + asked ELSE 0.0 END AS after,
      CASE WHEN before > along THEN before - along ELSE 0.0 END AS lowest
-RETURN e.iso3 AS exporter, i.iso3 AS importer, before AS weight_before, along AS loss_along,
-       asked AS extra_asked, after AS weight_after,
-       coalesce(after, lowest) AS weight_after_min,
-       coalesce(after, before + asked) AS weight_after_max,
+RETURN e.iso3 AS exporter, i.iso3 AS importer, round(before, 3) AS weight_before,
+       round(along, 3) AS loss_along, round(asked, 3) AS extra_asked,
+       round(after, 3) AS weight_after, round(coalesce(after, lowest), 3) AS weight_after_min,
+       round(coalesce(after, before + asked), 3) AS weight_after_max,
        CASE WHEN along = 0 AND asked = 0 THEN 'unchanged'
             WHEN after IS NULL THEN 'ambiguous'
             WHEN after <= 1e-9 * before THEN 'cut'
@@ -54,5 +57,5 @@ RETURN e.iso3 AS exporter, i.iso3 AS importer, before AS weight_before, along AS
             WHEN after > before * (1 + 1e-9) THEN 'grown'
             ELSE 'unchanged' END AS status,
        s.unit AS unit
-ORDER BY weight_before - weight_after_min DESC, exporter, importer
-LIMIT $limit
+ORDER BY before - coalesce(after, lowest) DESC, exporter, importer
+LIMIT toInteger($limit)

@@ -7,20 +7,22 @@
 //
 // @param scenario: string          Scenario id (see find_scenarios)
 //
-// :params {scenario: 'sc_0123456789abcdef0123'}
+// :params {scenario: 'sc_35bec6c4ce1f085e8eaf'}
 MATCH (s:Scenario {id: $scenario})
 MATCH (m:Commodity {id: s.commodity})
 WITH s, m, CASE s.unit WHEN 't' THEN 'tonnes' ELSE 'value_usd' END AS measure
-// Each link's weight, and the scenario's TRANSMITS (found through their index) both ways.
+// Each link's weight, and the scenario's TRANSMITS (from its own Impact nodes) both ways.
 CALL (s, m, measure) {
   MATCH (e:Country)-[t:TRADES {year: s.year}]->(i:Country)
   WHERE e <> i AND any(prefix IN m.hs_codes WHERE t.hs STARTS WITH prefix)
   RETURN e, i, coalesce(t[measure], 0.0) AS weight, 0.0 AS cut, 0.0 AS grown
   UNION ALL
-  MATCH (e:Country)-[f:TRANSMITS {scenario: $scenario}]->(i:Country)
+  MATCH (s)-[:HIT]->(from:Impact)-[f:TRANSMITS]->(to:Impact),
+        (from)-[:OF]->(e:Country), (to)-[:OF]->(i:Country)
   RETURN e, i, 0.0 AS weight, coalesce(f.tonnes, f.value_usd) AS cut, 0.0 AS grown
   UNION ALL
-  MATCH (i:Country)-[b:TRANSMITS {scenario: $scenario}]->(e:Country)
+  MATCH (s)-[:HIT]->(from:Impact)-[b:TRANSMITS]->(to:Impact),
+        (from)-[:OF]->(i:Country), (to)-[:OF]->(e:Country)
   RETURN e, i, 0.0 AS weight, 0.0 AS cut, coalesce(b.tonnes, b.value_usd) AS grown
 }
 WITH s, m, measure, e, i, sum(weight) AS before, sum(cut) AS along, sum(grown) AS asked
@@ -47,7 +49,7 @@ RETURN s.id AS scenario, s.sources AS sources, s.shock AS shock, s.year AS year,
        sum(CASE status WHEN 'grown' THEN 1 ELSE 0 END) AS links_grown,
        sum(CASE status WHEN 'unchanged' THEN 1 ELSE 0 END) AS links_unchanged,
        sum(CASE status WHEN 'ambiguous' THEN 1 ELSE 0 END) AS links_ambiguous,
-       sum(before) AS weight_before,
-       sum(coalesce(after, lowest)) AS weight_after_min,
-       sum(coalesce(after, before + asked)) AS weight_after_max,
+       round(sum(before), 3) AS weight_before,
+       round(sum(coalesce(after, lowest)), 3) AS weight_after_min,
+       round(sum(coalesce(after, before + asked)), 3) AS weight_after_max,
        s.unit AS unit

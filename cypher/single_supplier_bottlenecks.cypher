@@ -9,9 +9,9 @@
 // @param measure: 'tonnes'|'value_usd' = 'tonnes'     which TRADES quantity to sum
 // @param limit: integer = 20                          rows returned
 //
-// :params {commodity: 'cobalt', year: 2020, threshold: 0.8, measure: 'tonnes', limit: 20}
+// :params {commodity: 'cobalt_oxides', year: 2024, threshold: 0.8, measure: 'tonnes', limit: 20}
 MATCH (m:Commodity {id: $commodity})
-MATCH (e:Country)-[t:TRADES {year: $year}]->(i:Country)
+MATCH (e:Country)-[t:TRADES {year: toInteger($year)}]->(i:Country)
 WHERE e <> i AND any(prefix IN m.hs_codes WHERE t.hs STARTS WITH prefix)
 WITH m, i, e, sum(coalesce(t[$measure], 0.0)) AS w
 WHERE w > 0
@@ -20,13 +20,14 @@ UNWIND suppliers AS s
 WITH m, i, imports, size(suppliers) AS n_suppliers, s.supplier AS supplier, s.w AS from_supplier
 WHERE from_supplier / imports >= $threshold
 CALL (m, supplier) {
-  OPTIONAL MATCH (x:Country)-[u:TRADES {year: $year}]->(supplier)
+  OPTIONAL MATCH (x:Country)-[u:TRADES {year: toInteger($year)}]->(supplier)
   WHERE x <> supplier AND any(prefix IN m.hs_codes WHERE u.hs STARTS WITH prefix)
   RETURN sum(coalesce(u[$measure], 0.0)) AS supplier_imports
 }
 RETURN i.iso3 AS importer, i.name AS name, supplier.iso3 AS supplier,
-       supplier.name AS supplier_name, from_supplier / imports AS share, from_supplier,
-       imports, n_suppliers, supplier_imports,
+       supplier.name AS supplier_name, round(from_supplier / imports, 3) AS share,
+       round(from_supplier, 3) AS from_supplier, round(imports, 3) AS imports, n_suppliers,
+       round(supplier_imports, 3) AS supplier_imports,
        CASE $measure WHEN 'tonnes' THEN 't' ELSE 'USD' END AS unit
 ORDER BY imports DESC, importer
-LIMIT $limit
+LIMIT toInteger($limit)

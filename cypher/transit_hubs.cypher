@@ -1,29 +1,31 @@
-// Transit hubs: countries that pass on most of the loss they receive, over all scenarios of a
-// sweep (the study's South Africa and Malaysia). Per country, summed over the scenarios in which
-// it is not a source: received = gross hits (IMPACTS.gross_hit), absorbed = demand loss, and
-// passed on = received - absorbed, which is exactly the loss it transmitted onwards (every unit a
-// country receives is either passed on or absorbed; unlike summing TRANSMITS, this is not
-// reduced by the edges keep_share left unstored). share_passed_on = passed on / received.
-// Ordered by the volume passed on; a hub has both a large volume and a high share.
+// Transit hubs: countries that pass on most of the loss they receive, over all runs of a sweep
+// (the study's South Africa and Malaysia). Per country, summed over the runs in which it is not
+// the source: received = gross hits, absorbed = demand loss, passed_on = received - absorbed,
+// exactly the loss it transmitted onwards (unlike summing TRANSMITS, not reduced by the edges
+// keep_share left unstored); share_passed_on = passed_on / received. Ordered by the volume
+// passed on (hub_rank; ties share a rank): a hub has both a large volume and a high share.
+// Read from the sweep's stored summary: run_id, or the latest complete sweep of every source.
+// Volumes in the sweep's unit (column unit), rounded for reading.
 //
 // @param commodity: string                        commodity group id
 // @param shock: float                             share of exports cut
 // @param mode: 'export'|'production' = 'export'   what the shock cut
-// @param years: list<integer> = null              years to include; null = every stored year
-// @param run_id: string = null                    one sweep (a (:Run) id); null = all scenarios
+// @param run_id: string = null                    one sweep (see sweeps); null = the latest
 // @param limit: integer = 10                      rows returned
 //
-// :params {commodity: 'cobalt', shock: 1.0, mode: 'export', years: null, run_id: null, limit: 10}
-MATCH (s:Scenario {commodity: $commodity, mode: $mode})-[i:IMPACTS]->(c:Country)
-WHERE s.shock = $shock AND size(s.sources) = 1 AND size(s.targets) = 0
-  AND ($years IS NULL OR s.year IN $years) AND ($run_id IS NULL OR s.run_id = $run_id)
-  AND NOT c.iso3 IN s.sources
-WITH s.unit AS unit, c, coalesce(i.gross_hit_t, i.gross_hit_usd) AS received,
-     coalesce(i.demand_loss_t, i.demand_loss_usd) AS absorbed
-WHERE received > 0
-WITH unit, c, count(*) AS scenarios_hit, sum(received) AS received, sum(absorbed) AS absorbed
-RETURN c.iso3 AS country, c.name AS name, scenarios_hit, received AS total_received,
-       received - absorbed AS total_passed_on, absorbed AS total_absorbed,
-       (received - absorbed) / received AS share_passed_on, unit
-ORDER BY total_passed_on DESC, country
-LIMIT $limit
+// :params {commodity: 'cobalt_oxides', shock: 1.0, mode: 'export', run_id: null, limit: 10}
+MATCH (r:Run {commodity: $commodity})
+WHERE r.status = 'complete' AND r.mode = $mode AND toFloat($shock) IN r.fractions
+  AND CASE WHEN $run_id IS NULL THEN r.kind = 'study' ELSE r.id = $run_id END
+WITH r ORDER BY r.finished_at DESC LIMIT 1
+MATCH (x:SweepCountry {run_id: r.id, shock: toFloat($shock)})
+WHERE x.scenarios_hit > 0
+WITH r, x, CASE r.unit WHEN 't' THEN 3 ELSE 0 END AS digits
+RETURN x.hub_rank AS hub_rank, x.country AS country, x.country_name AS name,
+       x.scenarios_hit AS scenarios_hit,
+       round(coalesce(x.received_t, x.received_usd), digits) AS total_received,
+       round(coalesce(x.passed_on_t, x.passed_on_usd), digits) AS total_passed_on,
+       round(coalesce(x.absorbed_t, x.absorbed_usd), digits) AS total_absorbed,
+       round(x.share_passed_on, 3) AS share_passed_on, r.unit AS unit, r.id AS run_id
+ORDER BY hub_rank, country
+LIMIT toInteger($limit)

@@ -1,23 +1,16 @@
-"""The exceptions that mean "the user can fix this": shown as one line, never as a traceback."""
+"""The root of every error a user can fix: the CLI shows it as one line, never a traceback.
+
+Every user-facing exception of critmin subclasses :class:`CritminError` (bad input, a bad query
+or parameter, no server, no scenarios, an unknown commodity, a graph of another schema). Any
+other exception is a bug and keeps its traceback. This module imports nothing of critmin, so
+every module can use it.
+"""
 
 from __future__ import annotations
 
-from critmin.loader.errors import InputError
-from critmin.pipeline import InvalidParameters, UnknownCommodity
-from critmin.server.errors import ServerError
-from critmin.store.graph import DatabaseUnavailable, IncompleteWrite
-from critmin.store.networks import NoTradeData
-from critmin.store.results import NoScenarios
-from critmin.store.settings import NoDatabaseConfigured
 
-USER_ERRORS: tuple[type[Exception], ...] = (
-    InputError,
-    ServerError,
-    DatabaseUnavailable,
-    NoDatabaseConfigured,
-    NoTradeData,
-    NoScenarios,
-    UnknownCommodity,
-    InvalidParameters,
-    IncompleteWrite,
-)
+class CritminError(Exception):
+    """An error the user can act on; its message says what happened and what to do."""
+
+
+USER_ERRORS: tuple[type[Exception], ...] = (CritminError,)

@@ -12,15 +12,17 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from critmin.errors import CritminError
 from critmin.loader import ProductionData, TradeData, read_production, read_trades
 from critmin.loader.commodities import CommodityGroup, load_groups
 from critmin.simulator import TradeNetwork, sweep
 from critmin.simulator.scenario import DEFAULT_FAIL_ABS, Parameters
 from critmin.simulator.sweep import SweepResult
+from critmin.simulator.tables import StudyTables
 from critmin.store.graph import DEFAULT_BATCH, GraphStore
 from critmin.store.loading import PRODUCED, TRADES, Kind, LoadPlan, apply_plan, plan_load
 from critmin.store.networks import NoTradeData, Panel, available_years, read_panel
-from critmin.store.scenarios import RunInfo, write_sweep
+from critmin.store.scenarios import RunInfo, new_run_id, write_sweep
 
 # TRANSMITS edges kept per run: those carrying at least 1% of its initial shock. At 0.1%, the
 # 2020 and 2024 HS 282200 sweeps kept 309 edges a run, at 1% 119: the critical paths are the
@@ -28,15 +30,33 @@ from critmin.store.scenarios import RunInfo, write_sweep
 KEEP_SHARE = 0.01
 
 
-class InvalidParameters(ValueError):
+class InvalidParameters(CritminError, ValueError):
     """A cascade parameter is unknown or out of range."""
 
 
-class UnknownCommodity(LookupError):
+class UnknownCommodity(CritminError, LookupError):
     """The commodity group id is not in the groups file."""
 
 
 Progress = Callable[[int], None]
+
+# The bundled sample, loaded in this order: the 2024 BACI subset (all flows) after the atlas
+# series (top flows), so 2024's HS 282200 flows end up complete from BACI itself.
+DEMO_TRADE_FILES = (
+    "trade/atlas_topflows_2002_2024_cobalt_282200.csv",
+    "trade/baci_hs17_v202601_2024_battery_subset.csv",
+)
+# The demo's sweeps: (commodity, years; None = every year with data).
+DEMO_SWEEPS: tuple[tuple[str, list[int] | None], ...] = (
+    ("cobalt_oxides", None),
+    ("lithium_carbonate", [2024]),
+    ("nickel_unwrought", [2024]),
+    ("graphite_natural", [2024]),
+    ("gallium_germanium", [2024]),
+)
+# The scenario whose network the demo measures before and after (the 2025 DRC cobalt ban's
+# question on the 2024 network): commodity, year, source, shock.
+DEMO_MEASURED = ("cobalt_oxides", 2024, "COD", 1.0)
 
 
 def commodity_rows(extra: Path | None = None, also: Iterable[str] = ()) -> list[dict[str, Any]]:
@@ -109,11 +129,31 @@ def load_production(store: GraphStore, files: Sequence[Path], **options: Any) ->
     return load_files(store, "production", files, **options)
 
 
+def load_demo(store: GraphStore, data: Path) -> tuple[LoadOutcome, LoadOutcome]:
+    """Load the bundled real sample (``data/`` of the repository): flows, then production."""
+    trades = load_trades(store, [data / name for name in DEMO_TRADE_FILES])
+    production = load_production(store, sorted((data / "production").glob("*.csv")))
+    return trades, production
+
+
+def measure_demo_scenario(store: GraphStore) -> list[str]:
+    """Measure the network before and after :data:`DEMO_MEASURED` and store the measures."""
+    from critmin.analysis.comparison import compare, find_runs, save_measures
+
+    commodity, year, source, shock = DEMO_MEASURED
+    runs = find_runs(store, commodity, year, source, shock)[:1]
+    if not runs:
+        raise NoTradeData(f"no stored {commodity} {year} scenario of {source} at {shock:g}")
+    comparison = compare(store, load_groups()[commodity], year, runs)
+    return save_measures(store, comparison)
+
+
 @dataclass
 class SweepOutcome:
     group: CommodityGroup
     panel: Panel
     result: SweepResult
+    tables: StudyTables
     parameters: dict[str, Any]
     seconds: float
     scenario_ids: list[str]
@@ -195,22 +235,40 @@ def run_sweep(
     except ValueError as exc:  # nothing to sweep, targets absent, a coalition without members
         raise InvalidParameters(f"cannot run this sweep: {exc}") from exc
     seconds = time.perf_counter() - started
+    tables = result.tables(panel.countries)
     ids: list[str] = []
     write_started = time.perf_counter()
     if write:
         info = RunInfo(
-            id=f"run_{time.strftime('%Y%m%dT%H%M%S')}_{commodity}",
+            id=new_run_id(group.id),
             command=command,
             commodity=group.id,
+            kind=run_kind(sources, together, targets),
             unit=panel.unit,
             parameters=params,
             n_panel=len(panel.countries),
+            n_years=len(panel.years),
             data_versions={y: panel.data_version(y) for y in panel.years},
             targets=tuple(sorted(targets or ())),
             extra={"measure": measure, "keep_share": keep_share},
         )
         ids = write_sweep(
-            store, result.runs, result.impacts, result.transmitted, info, write_progress
+            store, result.runs, result.impacts, result.transmitted, info, tables, write_progress
         )
     write_seconds = time.perf_counter() - write_started
-    return SweepOutcome(group, panel, result, params, seconds, ids, write_seconds)
+    return SweepOutcome(group, panel, result, tables, params, seconds, ids, write_seconds)
+
+
+def run_kind(sources: Sequence[str] | None, together: bool, targets: Sequence[str] | None) -> str:
+    """What a sweep is, for the graph: ``study``, ``selection``, ``coalition`` or ``embargo``.
+
+    >>> run_kind(None, False, None), run_kind(["COD"], False, None)
+    ('study', 'selection')
+    >>> run_kind(["COD", "ZMB"], True, None), run_kind(["CHN"], False, ["USA"])
+    ('coalition', 'embargo')
+    """
+    if targets:
+        return "embargo"
+    if together:
+        return "coalition"
+    return "selection" if sources else "study"

@@ -78,3 +78,21 @@ def neo4j_env(neo4j_settings: ConnectionSettings, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("NEO4J_USER", neo4j_settings.user)
     monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.password)
     monkeypatch.setenv("NEO4J_DATABASE", neo4j_settings.database)
+
+
+@pytest.fixture(scope="module")
+def demo_store(session_store: GraphStore) -> GraphStore:
+    """The database as `critmin demo` leaves it: the bundled sample loaded and swept.
+
+    Module-scoped: a module that uses it gets the demo graph once (every other test wipes the
+    database, so no later module sees it). The analysts' examples in ``cypher/`` are written for
+    this graph.
+    """
+    from critmin.pipeline import DEMO_SWEEPS, load_demo, measure_demo_scenario, run_sweep
+
+    session_store.wipe()
+    load_demo(session_store, Path(__file__).resolve().parents[2] / "data")
+    for commodity, years in DEMO_SWEEPS:
+        run_sweep(session_store, commodity, years=years, command=f"demo fixture: {commodity}")
+    measure_demo_scenario(session_store)
+    return session_store

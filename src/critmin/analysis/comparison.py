@@ -23,7 +23,7 @@ from critmin.analysis.reads import MEASURE_OF_UNIT, year_network
 from critmin.loader.commodities import CommodityGroup
 from critmin.simulator import Parameters, Shock, TradeNetwork, simulate
 from critmin.store.graph import GraphStore
-from critmin.store.results import NoScenarios
+from critmin.store.scenarios import NoScenarios, matching_scenarios, save_metrics, scenario
 
 __all__ = [
     "LINK_RTOL",
@@ -40,22 +40,6 @@ __all__ = [
 LINK_RTOL = 1e-9
 
 PARAMETER_NAMES = tuple(f.name for f in dataclasses.fields(Parameters))
-
-SCENARIO = "MATCH (s:Scenario {id: $id}) RETURN properties(s) AS props"
-
-MATCHING = """
-MATCH (s:Scenario {commodity: $commodity, year: $year, mode: $mode})
-WHERE s.sources = [$source] AND s.shock = $shock AND size(s.targets) = 0
-RETURN properties(s) AS props
-ORDER BY s.created_at DESC, s.id
-"""
-
-STALE_KEYS = """
-MATCH (s:Scenario {id: $id})
-RETURN [k IN keys(s) WHERE k STARTS WITH 'metrics_'] AS keys
-"""
-
-SAVE = "MATCH (s:Scenario {id: $id}) SET s += $props"
 
 
 @dataclass(frozen=True)
@@ -104,23 +88,21 @@ def load_run(store: GraphStore, scenario_id: str) -> ScenarioRun:
     NoScenarios
         When no scenario has that id.
     """
-    rows = store.records(SCENARIO, id=scenario_id)
-    if not rows:
+    props = scenario(store, scenario_id)
+    if props is None:
         raise NoScenarios(
             f"no scenario {scenario_id!r}: list stored ones with "
-            "`critmin query find_scenarios --param commodity=...`"
+            "`critmin query find_scenarios -p commodity=...`"
         )
-    return ScenarioRun.from_properties(rows[0]["props"])
+    return ScenarioRun.from_properties(props)
 
 
 def find_runs(
     store: GraphStore, commodity: str, year: int, source: str, shock: float, mode: str = "export"
 ) -> list[ScenarioRun]:
     """Stored untargeted single-source scenarios of ``source`` at ``shock``, newest first."""
-    rows = store.records(
-        MATCHING, commodity=commodity, year=year, source=source, shock=float(shock), mode=mode
-    )
-    return [ScenarioRun.from_properties(row["props"]) for row in rows]
+    rows = matching_scenarios(store, commodity, year, source, shock, mode)
+    return [ScenarioRun.from_properties(props) for props in rows]
 
 
 @dataclass
@@ -240,8 +222,6 @@ def save_measures(store: GraphStore, comparison: Comparison) -> list[str]:
             "metrics_link_rtol": LINK_RTOL,
             "metrics_computed_at": computed_at,
         }
-        old = store.records(STALE_KEYS, id=run.scenario_id)
-        stale = {key: None for key in (old[0]["keys"] if old else []) if key not in props}
-        store.execute(SAVE, id=run.scenario_id, props={**stale, **props})
+        save_metrics(store, run.scenario_id, props)
         written.append(run.scenario_id)
     return written

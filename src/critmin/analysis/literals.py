@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from critmin.errors import CritminError
+
 __all__ = ["LiteralError", "parse_literal"]
 
 _TOKEN = re.compile(
@@ -23,7 +25,7 @@ _TOKEN = re.compile(
 _WORDS: dict[str, Any] = {"true": True, "false": False, "null": None}
 
 
-class LiteralError(ValueError):
+class LiteralError(CritminError, ValueError):
     """Text that is not a Cypher literal of the supported kinds."""
 
 

@@ -34,6 +34,7 @@ from typing import Any
 import pandas as pd
 
 from critmin.analysis.literals import LiteralError, parse_literal
+from critmin.errors import CritminError
 from critmin.store.graph import GraphStore
 
 __all__ = [
@@ -66,7 +67,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
-class QueryError(ValueError):
+class QueryError(CritminError, ValueError):
     """A query that does not exist, or parameters it cannot take; the message says what fits."""
 
 

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from critmin.cli.common import console, friendly
+from critmin.cli.common import console, err_console, friendly
 from critmin.server import ManagedNeo4j
+from critmin.server.managed import Credentials
 
 app = typer.Typer(help="Install, start, stop and describe the managed local Neo4j 5.26 server.")
 
@@ -16,6 +17,19 @@ BoltPort = Annotated[int | None, typer.Option(help="Bolt port (default 7687, or 
 HttpPort = Annotated[
     int | None, typer.Option(help="HTTP/Browser port (default 7474, or a free one).")
 ]
+NEVER_STARTED = "the managed server was never started: run `critmin neo4j start`"
+
+
+def _say(line: str) -> None:
+    """One line as it is: never wrapped (a URL must stay whole), no markup, no highlighting."""
+    console.print(line, soft_wrap=True, markup=False, highlight=False)
+
+
+def _say_connection(creds: Credentials) -> None:
+    _say(f"  Bolt:     {creds.uri}")
+    _say(f"  Browser:  {creds.browser_url}  (opens the connect form filled in)")
+    _say(f"  user:     {creds.user}")
+    _say("  password: run `critmin neo4j password`")
 
 
 @app.command()
@@ -28,11 +42,8 @@ def start(bolt_port: BoltPort = None, http_port: HttpPort = None) -> None:
     creds = status.credentials
     assert creds is not None  # start() always stores credentials
     state = "already running" if was_running else "running"
-    console.print(f"Neo4j {status.version} {state} (pid {status.pid}), data in {status.home}")
-    console.print(f"  Bolt:    {creds.uri}")
-    console.print(
-        f"  Browser: {creds.browser_url}  (user {creds.user}; password: critmin neo4j env)"
-    )
+    _say(f"Neo4j {status.version} {state} (pid {status.pid}), data in {status.home}")
+    _say_connection(creds)
 
 
 @app.command()
@@ -49,15 +60,23 @@ def status() -> None:
     """Say whether the server runs, on which ports, and where its data is. Exit 1 if stopped."""
     info = ManagedNeo4j().status()
     creds = info.credentials
-    console.print(
-        f"Neo4j {info.version}: {'running, pid ' + str(info.pid) if info.running else 'stopped'}"
-    )
-    console.print(f"  home:    {info.home}")
+    _say(f"Neo4j {info.version}: {'running, pid ' + str(info.pid) if info.running else 'stopped'}")
+    _say(f"  home:     {info.home}")
     if creds:
-        console.print(f"  Bolt:    {creds.uri}")
-        console.print(f"  Browser: {creds.browser_url}")
+        _say_connection(creds)
     if not info.running:
         raise typer.Exit(1)
+
+
+@app.command()
+@friendly
+def password() -> None:
+    """Print the password of the managed server, and nothing else (for Neo4j Browser)."""
+    creds = ManagedNeo4j().credentials()
+    if creds is None:
+        err_console.print(NEVER_STARTED, highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    typer.echo(creds.password)
 
 
 @app.command()
@@ -66,7 +85,7 @@ def env() -> None:
     """Print NEO4J_URI/NEO4J_USER/NEO4J_PASSWORD lines for `eval "$(critmin neo4j env)"`."""
     creds = ManagedNeo4j().credentials()
     if creds is None:
-        console.print("# the managed server was never started: run `critmin neo4j start`")
+        console.print(f"# {NEVER_STARTED}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     for name, value in (
         ("NEO4J_URI", creds.uri),

@@ -9,9 +9,9 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from critmin.cli.common import Database, Password, Uri, User, friendly, open_store
+from critmin.cli.common import Database, Password, Uri, User, console, friendly, open_store
 from critmin.cli.output import show_table, write_frame
-from critmin.store.results import loss_table, source_table
+from critmin.store.scenarios import country_table, loss_table, source_table, unfinished_after
 
 app = typer.Typer(help="Tables of stored sweeps: top risk sources, most exposed countries.")
 
@@ -24,8 +24,16 @@ Where = Annotated[
     list[str] | None,
     typer.Option(
         "--param",
-        help="Pick the parameter set, e.g. --param alpha=0.5 (repeat); "
-        "default: the most recently written set.",
+        help="Pick the latest complete sweep with these parameters, e.g. --param alpha=0.5 "
+        "(repeat).",
+    ),
+]
+RunId = Annotated[
+    str | None,
+    typer.Option(
+        "--run",
+        help="Read this sweep (a run id from `critmin query sweeps`); default: the latest "
+        "complete sweep of every source.",
     ),
 ]
 
@@ -78,6 +86,26 @@ def _losses_view(table: pd.DataFrame, context: dict[str, object]) -> tuple[pd.Da
     )
 
 
+def _hubs_view(table: pd.DataFrame, context: dict[str, object]) -> tuple[pd.DataFrame, str]:
+    unit = "t" if context["unit"] == "t" else "usd"
+    columns = [
+        "hub_rank",
+        "country",
+        "name",
+        "scenarios_hit",
+        f"received_{unit}",
+        f"passed_on_{unit}",
+        f"absorbed_{unit}",
+        "share_passed_on",
+    ]
+    table = table.sort_values(["hub_rank", "country"]).reset_index(drop=True)
+    return (
+        table[columns],
+        "summed over the runs in which the country is not the source: received = gross hits, "
+        "passed on = received - absorbed (demand loss)",
+    )
+
+
 TableReader = Callable[..., tuple[pd.DataFrame, dict[str, object]]]
 View = Callable[[pd.DataFrame, dict[str, object]], tuple[pd.DataFrame, str]]
 
@@ -92,16 +120,27 @@ def _command(read: TableReader, view: View, title: str) -> Callable[..., None]:
         top: Top = 10,
         csv: Csv = None,
         param: Where = None,
+        run: RunId = None,
         uri: Uri = None,
         user: User = None,
         password: Password = None,
         database: Database = None,
     ) -> None:
         with open_store(uri, user, password, database) as store:
-            table, context = read(store, commodity, shock, mode, where=parse_where(param))
+            table, context = read(
+                store, commodity, shock, mode, run_id=run, where=parse_where(param)
+            )
+            unfinished = unfinished_after(store, context)
         table, caption = view(table, context)
         heading = f"{title}: {commodity}, {shock:.0%} export cut"
         show_table(table, heading, f"{caption}; {_context_line(context)}", top)
+        if unfinished:
+            console.print(
+                f"note: later sweeps of {commodity} did not finish and are not in this table: "
+                f"{', '.join(unfinished)}",
+                soft_wrap=True,
+                highlight=False,
+            )
         if csv:
             write_frame(table, csv, context)
 
@@ -116,3 +155,7 @@ app.command(
     "losses",
     help="Average demand loss per country: mean over all runs and mean over the runs that hit it.",
 )(_command(loss_table, _losses_view, "Most exposed countries"))
+app.command(
+    "hubs",
+    help="Transit hubs: who passes on the loss it receives (the study's South Africa, Malaysia).",
+)(_command(country_table, _hubs_view, "Transit hubs"))

@@ -39,7 +39,7 @@ def parse_years(text: str | None) -> list[int] | None:
 
 
 def show_sources(outcome: SweepOutcome, top: int) -> None:
-    table = outcome.result.source_table(outcome.panel.countries)
+    table = outcome.tables.sources
     for fraction, view in table.groupby("fraction", sort=False):
         show_table(
             view.drop(columns="fraction"),

@@ -17,6 +17,8 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
+from critmin.errors import CritminError
+
 #: How many problems an :class:`InputError` lists; the rest are only counted.
 MAX_SHOWN = 10
 
@@ -55,7 +57,7 @@ class Problem:
         return f"{', '.join(where)}: {what}" if where else what
 
 
-class InputError(ValueError):
+class InputError(CritminError, ValueError):
     """An input file cannot be loaded as it is; the message says where and why.
 
     The attributes ``path``, ``row``, ``column``, ``value`` and ``reason`` describe the first

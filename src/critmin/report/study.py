@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,9 +12,9 @@ from critmin.loader.commodities import CommodityGroup, load_groups
 from critmin.report.figures import png_bytes
 from critmin.report.figures.canvas import unit_name
 from critmin.report.html import FigureBlock
-from critmin.report.reads import country_names, parameter_sets
 from critmin.store.graph import GraphStore
-from critmin.store.results import NoScenarios, source_table
+from critmin.store.networks import country_names
+from critmin.store.scenarios import NoScenarios, source_table, study_runs
 
 __all__ = ["Study", "UnknownCommodity", "figure_block", "load_study", "shock_slug"]
 
@@ -26,10 +25,11 @@ class UnknownCommodity(NoScenarios):
 
 @dataclass(frozen=True)
 class Study:
-    """The stored results of one commodity, mode and parameter set, shared by the sections.
+    """The stored results of one commodity and mode, shared by the sections.
 
-    ``parameter_sets`` lists every set stored (most recent first); the report shows the first,
-    as ``critmin results`` does, and never pools runs made with different parameters.
+    ``parameter_sets`` lists every complete study sweep stored (the latest first, one parameter
+    set each); the report shows the first, as ``critmin results`` does, and never pools sweeps.
+    Sweeps that did not finish are never shown.
     """
 
     store: GraphStore
@@ -89,8 +89,8 @@ def load_study(store: GraphStore, commodity: str, mode: str = "export", top: int
         raise UnknownCommodity(
             f"unknown commodity group {commodity!r}; known: {', '.join(sorted(groups))}"
         )
-    sets = parameter_sets(store, commodity, mode)
-    where = json.loads(sets["key"].iloc[0])
+    sets = study_runs(store, commodity, mode)
+    run_id = str(sets["id"].iloc[0])
     return Study(
         store=store,
         group=groups[commodity],
@@ -99,7 +99,7 @@ def load_study(store: GraphStore, commodity: str, mode: str = "export", top: int
         names=country_names(store),
         parameter_sets=sets,
         source_tables={
-            shock: source_table(store, commodity, shock, mode, where=where)
+            shock: source_table(store, commodity, shock, mode, run_id=run_id)
             for shock in sets["shocks"].iloc[0]
         },
     )

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from critmin.server.errors import ServerError
 from critmin.server.jars import ensure_jars, neo4j_version, pinned_jars
@@ -67,7 +68,16 @@ class Credentials:
 
     @property
     def browser_url(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}/browser/"
+        """Neo4j Browser with its connect form filled in: this server's Bolt URL and user.
+
+        ``dbms`` is Browser 5's URL parameter for the connect form (the older ``connectURL``
+        still works); only the password is left to type.
+
+        >>> Credentials("neo4j", "secret", 7687, 7474).browser_url
+        'http://127.0.0.1:7474/browser/?dbms=bolt://neo4j@127.0.0.1:7687'
+        """
+        connect = f"bolt://{quote(self.user, safe='')}@127.0.0.1:{self.bolt_port}"
+        return f"http://127.0.0.1:{self.http_port}/browser/?dbms={connect}"
 
 
 @dataclass(frozen=True)
@@ -188,6 +198,10 @@ class ManagedNeo4j:
             "server.default_advertised_address=127.0.0.1",
             f"server.bolt.listen_address=127.0.0.1:{credentials.bolt_port}",
             f"server.http.listen_address=127.0.0.1:{credentials.http_port}",
+            # Advertised with the real ports: Browser and drivers read them from the discovery
+            # document (GET /) and the routing table; the default would name 7687 and 7474.
+            f"server.bolt.advertised_address=127.0.0.1:{credentials.bolt_port}",
+            f"server.http.advertised_address=127.0.0.1:{credentials.http_port}",
             "server.https.enabled=false",
             f"server.directories.data={self.home / 'data'}",
             f"server.directories.logs={self.home / 'logs'}",

@@ -13,6 +13,7 @@ from critmin.simulator.fast import Batch, Links, run_batch
 from critmin.simulator.network import TradeNetwork
 from critmin.simulator.result import failed_mask, nullable_rounds, relative_loss, run_record
 from critmin.simulator.scenario import Parameters, Plan, Shock, plan, real_number, shock_fraction
+from critmin.simulator.tables import StudyTables, study_tables
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -48,64 +49,36 @@ class SweepResult:
     years: tuple[Hashable, ...]
     panel: tuple[str, ...]
 
-    def source_table(self, panel_countries: Iterable[str] | None = None) -> pd.DataFrame:
-        """Rank the sources by the failures they cause (the paper's Tables 1 and 2).
+    def tables(self, panel_countries: Iterable[str] | None = None) -> StudyTables:
+        """The study's tables of this sweep (:func:`~critmin.simulator.tables.study_tables`).
 
-        Parameters
-        ----------
-        panel_countries : iterable of str, optional
-            The panel whose size ``N`` divides the failure count; every country of every
-            network swept when omitted.
-
-        Returns
-        -------
-        DataFrame
-            Per fraction (largest first) and source: ``rank`` (1 = most failures, ties share a
-            rank), ``source``, ``total_failed`` (sum over years of the countries failed),
-            ``failure_rate = total_failed / (Y * N)`` with ``Y`` the number of years swept, and
-            ``years_active`` (years the source was run).
+        ``panel_countries`` is the panel whose size ``N`` divides the failure count (every
+        country of every network swept when omitted); ``Y`` is the number of years swept.
         """
         n_panel = len(set(panel_countries)) if panel_countries is not None else len(self.panel)
         if n_panel == 0:
             raise ValueError("panel_countries must name at least one country")
-        table = (
-            self.runs.groupby(["fraction", "sources"], dropna=False)
-            .agg(total_failed=("n_failed", "sum"), years_active=("year", _distinct))
-            .reset_index()
-            .rename(columns={"sources": "source"})
-        )
-        table["failure_rate"] = table["total_failed"] / (len(self.years) * n_panel)
-        table["rank"] = (
-            table.groupby("fraction")["total_failed"]
-            .rank(method="min", ascending=False)
-            .astype(int)
-        )
-        table = table.sort_values(["fraction", "rank", "source"], ascending=[False, True, True])
-        columns = ["fraction", "rank", "source", "total_failed", "failure_rate", "years_active"]
-        return table[columns].reset_index(drop=True)
+        return study_tables(self.runs, self.impacts, len(self.years), n_panel)
+
+    def source_table(self, panel_countries: Iterable[str] | None = None) -> pd.DataFrame:
+        """Rank the sources by the failures they cause (the paper's Tables 1 and 2).
+
+        Per fraction (largest first) and source: ``rank`` (1 = most failures, ties share a
+        rank), ``source``, ``total_failed`` (sum over years of the countries failed),
+        ``failure_rate = total_failed / (Y * N)`` with ``Y`` the number of years swept, and
+        ``years_active`` (years the source was run). See :meth:`tables`.
+        """
+        return self.tables(panel_countries).sources
 
     def loss_table(self) -> pd.DataFrame:
         """Average demand loss per country and shock size (the paper's Figures 4 and 5).
 
-        Returns
-        -------
-        DataFrame
-            Per fraction (largest first) and country that lost anything: ``runs_hit`` (runs in
-            which it lost more than 0), ``mean_loss_all_runs`` (total loss over *every* run of
-            that fraction, zeros included) and ``mean_loss_when_hit`` (over ``runs_hit`` only).
+        Per fraction (largest first) and country that lost anything: ``runs_hit`` (runs in
+        which it lost more than 0), ``mean_loss_all_runs`` (total loss over *every* run of
+        that fraction, zeros included) and ``mean_loss_when_hit`` (over ``runs_hit`` only).
         """
-        runs_per_fraction = self.runs.groupby("fraction").size()
-        lost = self.impacts[self.impacts["demand_loss"] > 0]
-        table = (
-            lost.groupby(["fraction", "country"])
-            .agg(runs_hit=("demand_loss", "size"), total=("demand_loss", "sum"))
-            .reset_index()
-        )
-        table["mean_loss_all_runs"] = table["total"] / table["fraction"].map(runs_per_fraction)
-        table["mean_loss_when_hit"] = table["total"] / table["runs_hit"]
-        table = table.sort_values(
-            ["fraction", "mean_loss_all_runs", "country"], ascending=[False, False, True]
-        )
+        table = self.tables().countries
+        table = table[table["runs_hit"] > 0]
         columns = ["fraction", "country", "runs_hit", "mean_loss_all_runs", "mean_loss_when_hit"]
         return table[columns].reset_index(drop=True)
 
@@ -215,11 +188,6 @@ def sweep(
     )
     panel = sorted(set().union(*(network.countries for network in years.values())))
     return SweepResult(runs, impacts, transmitted, tuple(years), tuple(panel))
-
-
-def _distinct(years: pd.Series) -> int:
-    """Number of distinct years, the ``None`` of a single network included."""
-    return int(years.nunique(dropna=False))
 
 
 def _targets(network: TradeNetwork, targets: Iterable[str] | None) -> tuple[str, ...] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Self
 
 import numpy as np
@@ -10,16 +10,21 @@ import pandas as pd
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Result
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
+from critmin.errors import CritminError
 from critmin.store.settings import ConnectionSettings
 
 DEFAULT_BATCH = 5_000
 
+#: One statement of a transaction: Cypher, parameters, and the relationships it must create
+#: (None: not checked).
+Statement = tuple[str, dict[str, Any], int | None]
 
-class DatabaseUnavailable(RuntimeError):
+
+class DatabaseUnavailable(CritminError, RuntimeError):
     """The configured server does not answer or refuses the credentials."""
 
 
-class IncompleteWrite(RuntimeError):
+class IncompleteWrite(CritminError, RuntimeError):
     """A CREATE batch made fewer relationships than it had rows (an endpoint node is missing)."""
 
 
@@ -56,6 +61,8 @@ class GraphStore:
     def __init__(self, driver: Driver, database: str = "neo4j") -> None:
         self.driver = driver
         self.database = database
+        #: Set once the scenario schema version has been checked (store.scenarios).
+        self.schema_checked = False
 
     @classmethod
     def connect(cls, settings: ConnectionSettings) -> Self:
@@ -150,20 +157,15 @@ class GraphStore:
                     progress(len(batch))
         return written
 
-    def write_units(
-        self,
-        units: Iterable[list[tuple[str, dict[str, Any]]]],
-        progress: Callable[[int], None] | None = None,
-    ) -> int:
-        """Apply each unit (a list of statements) atomically: all of it or none of it."""
-        done = 0
+    def write_unit(self, statements: Sequence[Statement]) -> None:
+        """Apply statements atomically in one managed (retried) transaction: all or none.
+
+        A statement given an expected count of created relationships is checked against the
+        server's counter; a shortfall (a MATCH found no endpoint) rolls the whole unit back
+        with :class:`IncompleteWrite` rather than losing rows silently.
+        """
         with self.driver.session(database=self.database) as session:
-            for unit in units:
-                session.execute_write(_run_all, unit)
-                done += 1
-                if progress is not None:
-                    progress(1)
-        return done
+            session.execute_write(_run_all, list(statements))
 
 
 def _run(tx: ManagedTransaction, cypher: str, params: dict[str, Any]) -> None:
@@ -179,6 +181,11 @@ def _run_creating(tx: ManagedTransaction, cypher: str, params: dict[str, Any]) -
         )
 
 
-def _run_all(tx: ManagedTransaction, unit: list[tuple[str, dict[str, Any]]]) -> None:
-    for cypher, params in unit:
-        tx.run(cypher, params).consume()
+def _run_all(tx: ManagedTransaction, unit: list[Statement]) -> None:
+    for cypher, params, expected in unit:
+        created = tx.run(cypher, params).consume().counters.relationships_created
+        if expected is not None and created != expected:
+            raise IncompleteWrite(
+                f"a write expected to create {expected} relationships created {created}: some "
+                "rows name a node that does not exist; the transaction was rolled back"
+            )

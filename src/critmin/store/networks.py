@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from critmin.errors import CritminError
 from critmin.loader.commodities import CommodityGroup
 from critmin.store.graph import GraphStore
 
@@ -42,8 +43,34 @@ WHERE any(prefix IN $prefixes WHERE t.hs STARTS WITH prefix)
 RETURN DISTINCT t.year AS year ORDER BY year
 """
 
+NAMES = "MATCH (c:Country) RETURN c.iso3 AS iso3, c.name AS name"
 
-class NoTradeData(LookupError):
+PANEL = """
+MATCH (e:Country)-[t:TRADES]->(i:Country)
+WHERE $first <= t.year <= $last AND any(prefix IN $prefixes WHERE t.hs STARTS WITH prefix)
+UNWIND [e.iso3, i.iso3] AS country
+RETURN DISTINCT country ORDER BY country
+"""
+
+SOURCES = """
+MATCH ()-[t:TRADES]->()
+WHERE any(prefix IN $prefixes WHERE t.hs STARTS WITH prefix)
+RETURN 'TRADES' AS relationship, t.source AS source, min(t.year) AS first_year,
+       max(t.year) AS last_year, count(*) AS rows
+UNION ALL
+MATCH (:Country)-[p:PRODUCED]->(:Commodity {id: $production})
+RETURN 'PRODUCED' AS relationship, p.source AS source, min(p.year) AS first_year,
+       max(p.year) AS last_year, count(*) AS rows
+"""
+
+TRADE_COUNTS = """
+MATCH (e:Country)-[t:TRADES]->(:Country)
+RETURN t.hs AS hs, t.year AS year, count(*) AS flows, count(t.tonnes) AS with_tonnes
+ORDER BY hs, year
+"""
+
+
+class NoTradeData(CritminError, LookupError):
     """The graph holds no flows for the requested commodity group and years."""
 
 
@@ -153,3 +180,31 @@ def read_panel(
         production=production.astype({"year": "int64", "quantity": "float64"}),
         imputed_share=imputed_share,
     )
+
+
+def data_sources(store: GraphStore, group: CommodityGroup) -> pd.DataFrame:
+    """Which loaded data sources fed the group's networks and production, with their years."""
+    return store.query(
+        SOURCES, prefixes=list(group.hs_codes), production=group.production_commodity or ""
+    )
+
+
+def country_names(store: GraphStore) -> dict[str, str]:
+    """Country names by ISO3 code, as loaded."""
+    frame = store.query(NAMES)
+    return {
+        str(code): str(name)
+        for code, name in zip(frame.get("iso3", []), frame.get("name", []), strict=True)
+        if name is not None
+    }
+
+
+def panel_countries(store: GraphStore, group: CommodityGroup, first: int, last: int) -> list[str]:
+    """Every country trading the group's codes in ``first``-``last`` (the study's N countries)."""
+    frame = store.query(PANEL, prefixes=list(group.hs_codes), first=int(first), last=int(last))
+    return [str(code) for code in frame.get("country", [])]
+
+
+def trade_counts(store: GraphStore) -> pd.DataFrame:
+    """Flows per HS code and year, and how many of them carry tonnes."""
+    return store.query(TRADE_COUNTS)

@@ -1,57 +1,204 @@
-"""Writing sweep results back as scenario-tagged nodes and relationships.
+"""The scenario graph: the one module that writes and reads sweeps, scenarios and cascades.
 
-Graph model (architecture.md):
+Graph model, schema version 2 (``docs/graph-model.md`` has the diagram and the measurements):
 
-* ``(:Run {id, command, commodity, years, fractions, created_at, ...})`` one per sweep;
-* ``(:Scenario {id, commodity, year, shock, sources, mode, unit, <parameters>, rounds, n_failed,
-  failure_rate, n_countries, n_panel, model_version, data_version, run_id, created_at})``;
-* ``(:Scenario)-[:SHOCKS {fraction, targets}]->(:Country)`` the sources;
-* ``(:Scenario)-[:IMPACTS {demand_loss_t, relative_loss, gross_hit_t, failed, first_round}]->``;
-* ``(:Country)-[:TRANSMITS {scenario, tonnes, first_round}]->(:Country)``.
+* ``(:Run {id, commodity, kind, status, command, unit, years, fractions, <parameters>, ...})``
+  one per sweep; ``status`` is ``running`` while it writes, ``complete`` once every scenario and
+  its summaries are stored, ``interrupted`` when it stopped early. Only complete runs feed the
+  sweep-level answers.
+* ``(:Run)-[:INCLUDES]->(:Scenario)`` every scenario a run computed (a later run of the same
+  scenario definition rewrites the scenario and adds its own INCLUDES).
+* ``(:Scenario {id, commodity, year, shock, sources, targets, mode, unit, <parameters>, rounds,
+  n_failed, failure_rate, initial_shock_t|usd, run_id, data_version, ...})``.
+* ``(:Scenario)-[:SHOCKS {fraction, targets}]->(:Country)`` the sources.
+* The cascade, a small subgraph of its own per scenario:
+  ``(:Scenario)-[:HIT]->(:Impact {iso3, source, demand_loss_t|usd, gross_hit_t|usd,
+  relative_loss, failed, first_round})-[:OF]->(:Country)`` for every country the scenario hit
+  (and its sources), and ``(:Impact)-[:TRANSMITS {tonnes|value_usd, share, first_round}]->
+  (:Impact)`` between them where the loss travelled (above the run's ``keep_share`` of the
+  initial shock). A path query walks one scenario's few hundred elements, whatever else is
+  stored; ``(:Country)<-[:OF]-(:Impact)<-[:HIT]-(:Scenario)`` reaches every scenario that hit a
+  country.
+* Sweep summaries, written when the run completes, one node per row of the study's tables
+  (:func:`critmin.simulator.tables.study_tables`): ``(:SweepSource)`` (Tables 1-2),
+  ``(:SweepCountry)`` (exposure and transit), ``(:SweepExposure)`` (source x exposed country),
+  each with ``run_id`` and ``shock``.
+* ``(:CritminGraph {id: 'critmin', schema_version})`` says which model the graph holds.
 
-Quantity properties carry their unit in their name: ``_t``/``tonnes`` for networks in tonnes,
-``_usd``/``value_usd`` for networks in trade value, so no property ever holds a number in a unit
-other than the one its name says. ``Scenario.unit`` says which one a scenario uses.
+Quantity properties carry their unit in their name (``_t``/``tonnes`` or ``_usd``/``value_usd``);
+``unit`` on a Scenario, Run or summary says which. A scenario id is a digest of its definition
+(commodity, year, sources, fraction, targets, every parameter), so a re-run replaces it.
 
-A scenario's id is a digest of what defines it (commodity, year, sources, fraction, targets,
-mode, parameters), not of the data, so re-running replaces it; ``data_version`` records which
-data it was computed from. Each transaction writes whole scenarios (old relationships deleted,
-new ones created), so an interrupted write-back leaves every scenario either old or new.
+Writers are safe together: each transaction first locks its scenarios (sorted, so two writers
+queue rather than deadlock), then deletes their old cascades and writes the new ones, so two
+concurrent runs of the same scenarios leave each scenario written once, whole.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
-from critmin.store.graph import GraphStore, neo4j_rows
+from critmin.errors import CritminError
+from critmin.simulator.tables import StudyTables
+from critmin.store.graph import GraphStore, Statement, neo4j_rows
 from critmin.store.schema import ensure_schema
 
-MODEL_VERSION = "critmin-cascade-1 (reconstruction of Grassia et al. 2022, see docs/model.md)"
-SCENARIOS_PER_TRANSACTION = 50
+__all__ = [
+    "MODEL_VERSION",
+    "SCHEMA_VERSION",
+    "NoScenarios",
+    "RunInfo",
+    "SchemaMismatch",
+    "check_schema",
+    "failed_by_year",
+    "find_run",
+    "loss_table",
+    "migrate",
+    "new_run_id",
+    "parameter_key",
+    "run_properties",
+    "runs_of",
+    "scenario_id",
+    "source_table",
+    "study_runs",
+    "write_sweep",
+]
 
-UPSERT_SCENARIOS = """
-UNWIND $rows AS row
-MERGE (s:Scenario {id: row.id})
-SET s = row.props
+MODEL_VERSION = "critmin-cascade-1 (reconstruction of Grassia et al. 2022, see docs/model.md)"
+SCHEMA_VERSION = 2
+SCENARIOS_PER_TRANSACTION = 100
+SUMMARY_BATCH = 5_000
+
+#: Kinds of run: a study sweeps every source one at a time; a selection some of them; a
+#: coalition shocks its sources together; an embargo cuts exports to chosen importers only.
+#: Studies and selections get the sweep summaries (the tables count single-source runs).
+TABLE_KINDS = ("study", "selection")
+
+
+class NoScenarios(CritminError, LookupError):
+    """No stored scenarios or complete sweeps match the request."""
+
+
+class SchemaMismatch(CritminError):
+    """The graph's scenario results were written in another model than this critmin reads."""
+
+
+# ---------------------------------------------------------------- schema version
+
+SCHEMA_STATE = """
+OPTIONAL MATCH (g:CritminGraph {id: 'critmin'})
+RETURN g.schema_version AS version,
+       EXISTS { MATCH (:Scenario) } AS scenarios,
+       EXISTS { MATCH ()-[:IMPACTS]->() } AS impacts
 """
 
-DELETE_OLD = """
+MARK_SCHEMA = """
+MERGE (g:CritminGraph {id: 'critmin'})
+SET g.schema_version = $version, g.marked_at = $now
+"""
+
+# The first model: IMPACTS from Scenario to Country and TRANSMITS between Country nodes.
+V1_DELETIONS = (
+    "MATCH ()-[r:IMPACTS|SHOCKS]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 20000 ROWS",
+    "MATCH (:Country)-[r:TRANSMITS]->(:Country) CALL (r) { DELETE r } "
+    "IN TRANSACTIONS OF 20000 ROWS",
+    "MATCH (n) WHERE n:Scenario OR n:Run CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS",
+    "DROP INDEX transmits_scenario IF EXISTS",
+)
+
+V1_MESSAGE = (
+    "this graph holds scenario results written by an earlier critmin (schema 1: TRANSMITS "
+    "between Country nodes), which this version does not read. Your trade and production data "
+    "are not affected. Run `critmin migrate` to delete the old results (it lists the commands "
+    "that made them), then re-run those sweeps with `critmin simulate`."
+)
+
+
+def check_schema(store: GraphStore, *, writing: bool = False) -> None:
+    """Make sure the graph holds schema-2 results (or none); mark it when ``writing``.
+
+    Raises
+    ------
+    SchemaMismatch
+        When the graph holds results of the first model, or of a newer critmin.
+    """
+    if store.schema_checked:
+        return
+    state = store.records(SCHEMA_STATE)[0]
+    version = state["version"]
+    if version is None and (state["scenarios"] or state["impacts"]):
+        raise SchemaMismatch(V1_MESSAGE)
+    if version is not None and int(version) > SCHEMA_VERSION:
+        raise SchemaMismatch(
+            f"this graph's scenario results are in schema {version}, written by a newer "
+            f"critmin; this one reads schema {SCHEMA_VERSION}: upgrade critmin"
+        )
+    if version is None and not writing:
+        return  # an empty graph: nothing to read yet, nothing to mark
+    if version is None or int(version) < SCHEMA_VERSION:
+        ensure_schema(store)
+        store.execute(MARK_SCHEMA, version=SCHEMA_VERSION, now=_now())
+    store.schema_checked = True
+
+
+V1_COMMANDS = """
+MATCH (r:Run) WHERE r.command IS NOT NULL AND r.command <> ''
+RETURN r.command AS command, r.created_at AS created_at ORDER BY created_at
+"""
+
+
+def migrate(store: GraphStore) -> list[str]:
+    """Delete first-model scenario results (trade data stays) and mark the graph schema 2.
+
+    Returns the commands of the deleted sweeps, to re-run them. Idempotent; a graph already in
+    schema 2 is left as it is.
+    """
+    state = store.records(SCHEMA_STATE)[0]
+    if state["version"] is not None and int(state["version"]) >= SCHEMA_VERSION:
+        return []
+    commands = [str(c) for c in store.query(V1_COMMANDS).get("command", [])]
+    for statement in V1_DELETIONS:
+        store.autocommit(statement)
+    store.schema_checked = False
+    check_schema(store, writing=True)
+    return commands
+
+
+# ---------------------------------------------------------------- writing
+
+LOCK_SCENARIOS = """
+UNWIND $ids AS id
+MERGE (s:Scenario {id: id})
+SET s.run_id = $run_id
+"""
+
+DELETE_CASCADES = """
 UNWIND $ids AS id
 MATCH (s:Scenario {id: id})
-OPTIONAL MATCH (s)-[r:SHOCKS|IMPACTS]->()
-DELETE r
-WITH DISTINCT id
-MATCH ()-[t:TRANSMITS {scenario: id}]->()
-DELETE t
+OPTIONAL MATCH (s)-[:HIT]->(h:Impact)
+DETACH DELETE h
+WITH DISTINCT s
+OPTIONAL MATCH (s)-[k:SHOCKS]->()
+DELETE k
+"""
+
+SET_SCENARIOS = """
+UNWIND $rows AS row
+MATCH (s:Scenario {id: row.id})
+SET s = row.props
+WITH s
+MATCH (r:Run {id: $run_id})
+MERGE (r)-[:INCLUDES]->(s)
 """
 
 CREATE_SHOCKS = """
@@ -61,28 +208,48 @@ MATCH (c:Country {iso3: row.country})
 CREATE (s)-[:SHOCKS {fraction: row.fraction, targets: row.targets}]->(c)
 """
 
-CREATE_IMPACTS = """
-UNWIND $rows AS row
-MATCH (s:Scenario {id: row.scenario})
-MATCH (c:Country {iso3: row.country})
-CREATE (s)-[i:IMPACTS]->(c)
-SET i = row.props
-"""
-
-CREATE_TRANSMITS = """
-UNWIND $rows AS row
-MATCH (a:Country {iso3: row.source})
-MATCH (b:Country {iso3: row.target})
+# One statement per transaction writes every cascade: the Impact nodes of a scenario, then the
+# TRANSMITS between them by position in that list (checked: the endpoints' codes must match).
+CREATE_CASCADES = """
+UNWIND $scenarios AS sc
+MATCH (s:Scenario {id: sc.id})
+CALL (s, sc) {
+  UNWIND sc.impacts AS row
+  MATCH (c:Country {iso3: row.iso3})
+  CREATE (s)-[:HIT]->(h:Impact)-[:OF]->(c)
+  SET h = row
+  RETURN collect(h) AS nodes
+}
+UNWIND sc.edges AS e
+WITH nodes[e.a] AS a, nodes[e.b] AS b, e
+WHERE a.iso3 = e.from AND b.iso3 = e.to
 CREATE (a)-[t:TRANSMITS]->(b)
-SET t = row.props
+SET t = e.props
 """
 
-UPSERT_RUN = """
+BEGIN_RUN = """
 MERGE (r:Run {id: $id})
 SET r = $props
 """
 
-SCENARIO_KEYS = ["year", "sources", "fraction"]
+INTERRUPT_RUN = """
+MATCH (r:Run {id: $id}) WHERE r.status = 'running'
+SET r.status = 'interrupted', r.interrupted_at = $now, r.reason = $reason
+"""
+
+DELETE_SUMMARIES = """
+MATCH (x) WHERE (x:SweepSource OR x:SweepCountry OR x:SweepExposure) AND x.run_id = $run_id
+DETACH DELETE x
+"""
+
+CREATE_SWEEP_SOURCES = "UNWIND $rows AS row CREATE (x:SweepSource) SET x = row"
+CREATE_SWEEP_COUNTRIES = "UNWIND $rows AS row CREATE (x:SweepCountry) SET x = row"
+CREATE_SWEEP_EXPOSURE = "UNWIND $rows AS row CREATE (x:SweepExposure) SET x = row"
+
+FINISH_RUN = """
+MATCH (r:Run {id: $id})
+SET r.status = 'complete', r.finished_at = $now, r.n_scenarios = $n_scenarios
+"""
 
 
 def suffix(unit: str) -> str:
@@ -90,6 +257,10 @@ def suffix(unit: str) -> str:
     if unit not in ("t", "USD"):
         raise ValueError(f"unit must be 't' or 'USD', not {unit!r}")
     return "t" if unit == "t" else "usd"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def parameter_key(parameters: Mapping[str, Any]) -> str:
@@ -129,16 +300,29 @@ def scenario_id(
     return "sc_" + digest.hexdigest()[:20]
 
 
+def new_run_id(commodity: str) -> str:
+    """A unique run id: time to the microsecond and a random part (two runs never collide)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    return f"run_{stamp}_{secrets.token_hex(3)}_{commodity}"
+
+
 @dataclass(frozen=True)
 class RunInfo:
-    """What the sweep was: stored on its ``(:Run)`` node and on each scenario."""
+    """What the sweep was: stored on its ``(:Run)`` node and on each scenario.
+
+    ``kind`` is one of ``study``, ``selection``, ``coalition``, ``embargo`` (see
+    :data:`TABLE_KINDS`); ``n_years`` and ``n_panel`` are the ``Y`` and ``N`` of the failure
+    rate.
+    """
 
     id: str
     command: str
     commodity: str
+    kind: str
     unit: str
     parameters: Mapping[str, Any]
     n_panel: int
+    n_years: int
     data_versions: Mapping[int, str]
     targets: tuple[str, ...] = ()
     extra: Mapping[str, Any] | None = None
@@ -175,103 +359,180 @@ def _scenario_rows(runs: pd.DataFrame, info: RunInfo, created: str) -> pd.DataFr
         )
         props.append(prop)
     rows["props"] = props
-    return rows
+    return rows.sort_values("id", kind="stable").reset_index(drop=True)
 
 
-def _grouped_rows(
-    frame: pd.DataFrame, scenarios: pd.DataFrame, build: Callable[[pd.DataFrame], list[Any]]
-) -> tuple[list[Any], npt.NDArray[np.int64]]:
-    """Rows of ``frame`` built once, ordered by scenario, with each scenario's start offset."""
-    keyed = frame.merge(scenarios[[*SCENARIO_KEYS, "id"]], on=SCENARIO_KEYS, how="inner")
-    position = pd.Series(np.arange(len(scenarios)), index=scenarios["id"])
-    keyed["position"] = keyed["id"].map(position)
-    keyed = keyed.sort_values("position", kind="stable").rename(columns={"id": "scenario"})
-    starts = np.searchsorted(keyed["position"].to_numpy(), np.arange(len(scenarios) + 1))
-    return build(keyed), starts
+SCENARIO_KEYS = ["year", "sources", "fraction"]
+
+
+def _floats(values: pd.Series) -> list[float | None]:
+    """Plain floats with None for missing values (Neo4j would store NaN as a number)."""
+    array = values.to_numpy(dtype=float, na_value=np.nan)
+    return [None if v != v else float(v) for v in array]
+
+
+def _cascades(
+    scenarios: pd.DataFrame, impacts: pd.DataFrame, transmitted: pd.DataFrame, unit: str
+) -> list[dict[str, Any]]:
+    """Per scenario (in ``scenarios`` order): its Impact rows and TRANSMITS by position."""
+    ids = scenarios[[*SCENARIO_KEYS, "id"]]
+    hits = impacts.merge(ids, on=SCENARIO_KEYS, how="inner")
+    edges = transmitted.merge(ids, on=SCENARIO_KEYS, how="inner")
+    first = hits["first_round"]
+    hit_rows = {
+        "id": hits["id"].to_numpy(),
+        "iso3": hits["country"].to_numpy(),
+        f"demand_loss_{unit}": _floats(hits["demand_loss"]),
+        f"gross_hit_{unit}": _floats(hits["gross_hit"]),
+        "relative_loss": _floats(hits["relative_loss"]),
+        "failed": hits["failed"].astype(bool).tolist(),
+        "first_round": [None if pd.isna(r) else int(r) for r in first],
+    }
+    by_scenario: dict[str, list[dict[str, Any]]] = {sid: [] for sid in scenarios["id"]}
+    positions: dict[str, dict[str, int]] = {sid: {} for sid in scenarios["id"]}
+    names = [k for k in hit_rows if k != "id"]
+    for values in zip(*(hit_rows[k] for k in hit_rows), strict=True):
+        sid = values[0]
+        row = {k: v for k, v in zip(names, values[1:], strict=True) if v is not None}
+        row["source"] = False
+        positions[sid][row["iso3"]] = len(by_scenario[sid])
+        by_scenario[sid].append(row)
+    zero = {f"demand_loss_{unit}": 0.0, f"gross_hit_{unit}": 0.0, "failed": False}
+
+    def position(sid: str, code: str) -> int:
+        """The Impact of ``code`` in ``sid``, made (with zero loss) when the cascade passed
+        loss through a country without leaving any there, or for a source."""
+        where = positions[sid]
+        if code not in where:
+            where[code] = len(by_scenario[sid])
+            by_scenario[sid].append({"iso3": code, "source": False, **zero})
+        return where[code]
+
+    for sid, sources in zip(scenarios["id"], scenarios["sources"], strict=True):
+        for code in str(sources).split(";"):
+            by_scenario[sid][position(sid, code)]["source"] = True
+
+    quantity = "tonnes" if unit == "t" else "value_usd"
+    initial = dict(zip(scenarios["id"], scenarios["initial_shock"], strict=True))
+    edge_rows: dict[str, list[dict[str, Any]]] = {sid: [] for sid in scenarios["id"]}
+    columns = zip(
+        edges["id"],
+        edges["source"],
+        edges["target"],
+        _floats(edges["quantity"]),
+        edges["first_round"].tolist(),
+        strict=True,
+    )
+    for sid, a, b, q, r in columns:
+        shock = float(initial[sid])
+        share = q / shock if q is not None and shock > 0 else None
+        props: dict[str, Any] = {quantity: q, "share": share}
+        if r is not None and not pd.isna(r):
+            props["first_round"] = int(r)
+        edge_rows[sid].append(
+            {"a": position(sid, a), "b": position(sid, b), "from": a, "to": b, "props": props}
+        )
+    return [
+        {"id": sid, "impacts": by_scenario[sid], "edges": edge_rows[sid]} for sid in scenarios["id"]
+    ]
 
 
 def _units(
     scenarios: pd.DataFrame,
-    impacts: pd.DataFrame,
-    transmitted: pd.DataFrame,
-    unit: str,
-    targets: tuple[str, ...],
-) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    """Group the statements of ``SCENARIOS_PER_TRANSACTION`` scenarios into one unit each."""
-    impact_rows, impact_at = _grouped_rows(impacts, scenarios, lambda f: _impact_rows(f, unit))
-    transmit_rows, transmit_at = _grouped_rows(
-        transmitted, scenarios, lambda f: _transmit_rows(f, unit)
-    )
+    cascades: list[dict[str, Any]],
+    info: RunInfo,
+) -> Iterator[list[Statement]]:
+    """The statements of ``SCENARIOS_PER_TRANSACTION`` whole scenarios, one transaction each.
+
+    Every CREATE is checked against the relationships it must make: HIT and OF per Impact,
+    one TRANSMITS per edge, one SHOCKS per source.
+    """
     for start in range(0, len(scenarios), SCENARIOS_PER_TRANSACTION):
         stop = min(start + SCENARIOS_PER_TRANSACTION, len(scenarios))
         chunk = scenarios.iloc[start:stop]
         ids = list(chunk["id"])
         shocks = [
-            {"scenario": sid, "country": code, "fraction": float(f), "targets": list(targets)}
+            {"scenario": sid, "country": code, "fraction": float(f), "targets": list(info.targets)}
             for sid, srcs, f in zip(chunk["id"], chunk["sources"], chunk["fraction"], strict=True)
             for code in srcs.split(";")
         ]
         upserts = [{"id": i, "props": p} for i, p in zip(ids, chunk["props"], strict=True)]
+        parts = cascades[start:stop]
+        created = sum(2 * len(part["impacts"]) + len(part["edges"]) for part in parts)
         yield [
-            (DELETE_OLD, {"ids": ids}),
-            (UPSERT_SCENARIOS, {"rows": upserts}),
-            (CREATE_SHOCKS, {"rows": shocks}),
-            (CREATE_IMPACTS, {"rows": impact_rows[impact_at[start] : impact_at[stop]]}),
-            (CREATE_TRANSMITS, {"rows": transmit_rows[transmit_at[start] : transmit_at[stop]]}),
+            (LOCK_SCENARIOS, {"ids": ids, "run_id": info.id}, None),
+            (DELETE_CASCADES, {"ids": ids}, None),
+            (SET_SCENARIOS, {"rows": upserts, "run_id": info.id}, None),
+            (CREATE_SHOCKS, {"rows": shocks}, len(shocks)),
+            (CREATE_CASCADES, {"scenarios": parts}, created),
         ]
 
 
-def _floats(series: pd.Series) -> list[float | None]:
-    """Plain floats with None for missing values (Neo4j would store NaN as a number)."""
-    values = series.to_numpy(dtype=float, na_value=np.nan)
-    return [None if v != v else float(v) for v in values]
+def _run_props(info: RunInfo, runs: pd.DataFrame, created: str) -> dict[str, Any]:
+    parameters = {
+        k: v for k, v in info.parameters.items() if isinstance(v, str | int | float | bool)
+    }
+    return {
+        **parameters,
+        "id": info.id,
+        "command": info.command,
+        "commodity": info.commodity,
+        "kind": info.kind,
+        "status": "running",
+        "unit": info.unit,
+        "years": sorted({int(y) for y in runs["year"]}),
+        "fractions": sorted({float(f) for f in runs["fraction"]}, reverse=True),
+        "targets": list(info.targets),
+        "n_years": info.n_years,
+        "n_panel": info.n_panel,
+        "n_scenarios_planned": len(runs),
+        "parameters": parameter_key(info.parameters),
+        "model_version": MODEL_VERSION,
+        "schema_version": SCHEMA_VERSION,
+        "pid": os.getpid(),
+        "created_at": created,
+        **dict(info.extra or {}),
+    }
 
 
-def _impact_rows(impacts: pd.DataFrame, unit: str) -> list[dict[str, Any]]:
-    first_round = _floats(impacts["first_round"])
-    columns = zip(
-        impacts["scenario"],
-        impacts["country"],
-        _floats(impacts["demand_loss"]),
-        _floats(impacts["relative_loss"]),
-        _floats(impacts["gross_hit"]),
-        impacts["failed"].astype(bool),
-        first_round,
-        strict=True,
-    )
-    rows = []
-    for scenario, country, loss, relative, gross, failed, first in columns:
-        props: dict[str, Any] = {
-            f"demand_loss_{unit}": loss,
-            f"gross_hit_{unit}": gross,
-            "failed": bool(failed),
-        }
-        if relative is not None:
-            props["relative_loss"] = relative
-        if first is not None:
-            props["first_round"] = int(first)
-        rows.append({"scenario": scenario, "country": country, "props": props})
-    return rows
+def _summary_rows(
+    tables: StudyTables, info: RunInfo, names: Mapping[str, str]
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The study tables as summary nodes' properties, tagged with the run and its unit."""
+    unit = suffix(info.unit)
+    common = {"run_id": info.id, "commodity": info.commodity, "unit": info.unit}
 
+    def rows(frame: pd.DataFrame, rename: Mapping[str, str]) -> list[dict[str, Any]]:
+        out = []
+        for record in neo4j_rows(frame.rename(columns=dict(rename))):
+            record = {k: v for k, v in record.items() if v is not None}
+            record["shock"] = float(record.pop("fraction"))
+            for key in ("source", "country"):
+                if key in record:
+                    record[f"{key}_name"] = names.get(record[key], record[key])
+            out.append({**common, **record})
+        return out
 
-def _transmit_rows(transmitted: pd.DataFrame, unit: str) -> list[dict[str, Any]]:
-    name = "tonnes" if unit == "t" else "value_usd"
-    columns = zip(
-        transmitted["scenario"],
-        transmitted["source"],
-        transmitted["target"],
-        _floats(transmitted["quantity"]),
-        _floats(transmitted["first_round"]),
-        strict=True,
-    )
+    money = {
+        c: f"{c}_{unit}"
+        for c in (
+            "mean_loss_all_runs",
+            "mean_loss_when_hit",
+            "total_loss",
+            "received",
+            "passed_on",
+            "absorbed",
+            "mean_loss",
+        )
+    }
     return [
-        {
-            "source": a,
-            "target": b,
-            "props": {"scenario": s, name: q, "first_round": None if r is None else int(r)},
-        }
-        for s, a, b, q, r in columns
+        (CREATE_SWEEP_SOURCES, rows(tables.sources, {})),
+        (CREATE_SWEEP_COUNTRIES, rows(tables.countries, money)),
+        (CREATE_SWEEP_EXPOSURE, rows(tables.exposure, money)),
     ]
+
+
+COUNTRY_NAMES = "MATCH (c:Country) RETURN c.iso3 AS iso3, c.name AS name"
 
 
 def write_sweep(
@@ -280,29 +541,333 @@ def write_sweep(
     impacts: pd.DataFrame,
     transmitted: pd.DataFrame,
     info: RunInfo,
+    tables: StudyTables | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[str]:
-    """Write (or replace) every run of a sweep as a scenario; return the scenario ids."""
-    ensure_schema(store)
-    created = datetime.now(UTC).isoformat(timespec="microseconds")
+    """Write (or replace) every run of a sweep as a scenario, then its summaries; return ids.
+
+    The ``(:Run)`` is ``running`` until the last scenario and the summaries (``tables``, for
+    study and selection runs) are stored, then ``complete``; an exception on the way (Ctrl-C
+    included) marks it ``interrupted`` and re-raises. Scenarios written before stay whole.
+    """
+    check_schema(store, writing=True)
+    created = _now()
     scenarios = _scenario_rows(runs, info, created)
     unit = suffix(info.unit)
-    store.write_units(
-        _units(scenarios, impacts, transmitted, unit, info.targets),
-        progress=(lambda _unit: progress(SCENARIOS_PER_TRANSACTION)) if progress else None,
-    )
-    run_props = {
-        "id": info.id,
-        "command": info.command,
-        "commodity": info.commodity,
-        "unit": info.unit,
-        "years": sorted({int(y) for y in runs["year"]}),
-        "fractions": sorted({float(f) for f in runs["fraction"]}),
-        "n_scenarios": len(scenarios),
-        "parameters": json.dumps(dict(info.parameters), sort_keys=True, default=str),
-        "model_version": MODEL_VERSION,
-        "created_at": created,
-        **dict(info.extra or {}),
-    }
-    store.execute(UPSERT_RUN, id=info.id, props=run_props)
+    cascades = _cascades(scenarios, impacts, transmitted, unit)
+    store.execute(BEGIN_RUN, id=info.id, props=_run_props(info, runs, created))
+    try:
+        for statements in _units(scenarios, cascades, info):
+            store.write_unit(statements)
+            if progress is not None:
+                progress(len(statements[0][1]["ids"]))
+        summaries: list[tuple[str, list[dict[str, Any]]]] = []
+        if tables is not None and info.kind in TABLE_KINDS:
+            names = dict(store.query(COUNTRY_NAMES).itertuples(index=False, name=None))
+            summaries = _summary_rows(tables, info, names)
+        finish: list[Statement] = [(DELETE_SUMMARIES, {"run_id": info.id}, None)]
+        for cypher, rows in summaries:
+            finish += [
+                (cypher, {"rows": rows[i : i + SUMMARY_BATCH]}, None)
+                for i in range(0, len(rows), SUMMARY_BATCH)
+            ]
+        finish.append(
+            (FINISH_RUN, {"id": info.id, "now": _now(), "n_scenarios": len(scenarios)}, None)
+        )
+        store.write_unit(finish)
+    except BaseException as exc:
+        _mark_interrupted(store, info.id, exc)
+        raise
     return list(scenarios["id"])
+
+
+def _mark_interrupted(store: GraphStore, run_id: str, exc: BaseException) -> None:
+    """Best effort: the server may be the reason the run stopped."""
+    try:
+        store.execute(INTERRUPT_RUN, id=run_id, now=_now(), reason=type(exc).__name__)
+    except Exception:
+        pass
+
+
+# ---------------------------------------------------------------- reading
+
+RUNS = """
+MATCH (r:Run {commodity: $commodity})
+WHERE coalesce(r.mode, 'export') = $mode
+RETURN properties(r) AS run
+ORDER BY coalesce(r.finished_at, r.created_at) DESC, r.id
+"""
+
+SWEEP_SOURCES = """
+MATCH (x:SweepSource {run_id: $run_id, shock: $shock})
+RETURN x.rank AS rank, x.source AS source, x.source_name AS name, x.total_failed AS total_failed,
+       x.failure_rate AS failure_rate, x.years_active AS years_active
+ORDER BY rank, source
+"""
+
+SWEEP_COUNTRIES = """
+MATCH (x:SweepCountry {run_id: $run_id, shock: $shock})
+RETURN properties(x) AS row
+"""
+
+FAILED_BY_YEAR = """
+MATCH (:Run {id: $run_id})-[:INCLUDES]->(s:Scenario)
+WHERE size(s.sources) = 1 AND s.sources[0] IN $sources AND s.shock = $shock
+RETURN s.year AS year, s.sources[0] AS source, s.n_failed AS n_failed
+ORDER BY source, year
+"""
+
+RUN = "MATCH (r:Run {id: $run_id}) RETURN properties(r) AS run"
+
+
+def runs_of(store: GraphStore, commodity: str, mode: str = "export") -> pd.DataFrame:
+    """Every stored run of a commodity and mode, newest first, one row of properties each."""
+    check_schema(store)
+    rows = [dict(r["run"]) for r in store.records(RUNS, commodity=commodity, mode=mode)]
+    return pd.DataFrame(rows)
+
+
+def find_run(
+    store: GraphStore,
+    commodity: str,
+    mode: str = "export",
+    *,
+    shock: float | None = None,
+    run_id: str | None = None,
+    where: Mapping[str, object] | None = None,
+) -> dict[str, Any]:
+    """The run whose tables answer: ``run_id``, or the latest complete study matching.
+
+    A study is a sweep of every source; ``where`` picks a parameter set (``{"alpha": 0.5}``);
+    ``shock`` requires the run to have swept that shock size. Runs that did not finish never
+    answer, and the error says when one is the reason nothing matched.
+    """
+    runs = runs_of(store, commodity, mode)
+    if runs.empty:
+        raise NoScenarios(
+            f"no stored {mode} sweeps for {commodity}: run "
+            f"`critmin simulate --commodity {commodity}` first"
+        )
+    if run_id is not None:
+        chosen = runs[runs["id"] == run_id]
+        if chosen.empty:
+            raise NoScenarios(
+                f"no run {run_id!r} of {commodity} ({mode}); see `critmin query sweeps`"
+            )
+        run = chosen.iloc[0].to_dict()
+        if run.get("status") != "complete":
+            raise NoScenarios(
+                f"run {run_id} did not finish (status {run.get('status')}): its tables were "
+                "never written; re-run its command to complete it"
+            )
+        if run.get("kind") not in TABLE_KINDS:
+            raise NoScenarios(f"run {run_id} is a {run.get('kind')} run: it has no study tables")
+        return run
+    studies = runs[runs["kind"] == "study"]
+    if shock is not None:
+        studies = studies[[float(shock) in map(float, f) for f in studies["fractions"]]]
+    for name, value in (where or {}).items():
+        if name not in studies:
+            raise NoScenarios(f"no parameter {name!r}; parameters are {_parameter_names(runs)}")
+        studies = studies[studies[name] == value]
+    complete = studies[studies["status"] == "complete"]
+    if complete.empty:
+        wanted = f"{commodity} ({mode})" + (f" at shock {shock:g}" if shock is not None else "")
+        if where:
+            wanted += f" with {dict(where)}"
+        unfinished = len(studies) - len(complete)
+        hint = (
+            f"; {unfinished} matching sweep(s) did not finish: re-run them"
+            if unfinished
+            else f": run `critmin simulate --commodity {commodity}`"
+        )
+        raise NoScenarios(f"no complete sweep of every source of {wanted}{hint}")
+    return complete.iloc[0].to_dict()
+
+
+def study_runs(store: GraphStore, commodity: str, mode: str = "export") -> pd.DataFrame:
+    """The complete studies (sweeps of every source) of a commodity, the latest first.
+
+    Columns: ``key`` (the parameters as canonical JSON), ``unit``, ``model_version``, one
+    column per cascade parameter, ``run_ids`` (the run, as a one-item list), ``shocks`` (largest
+    first), ``scenarios``, ``first_year``, ``last_year``, ``created_at``.
+
+    Raises
+    ------
+    NoScenarios
+        When there is none (the message says when unfinished ones exist).
+    """
+    find_run(store, commodity, mode)  # raises, with the reason, when there is none
+    runs = runs_of(store, commodity, mode)
+    done = runs[(runs["kind"] == "study") & (runs["status"] == "complete")].copy()
+    done["key"] = done["parameters"]
+    done["run_ids"] = [[str(i)] for i in done["id"]]
+    done["shocks"] = [sorted(map(float, f), reverse=True) for f in done["fractions"]]
+    done["scenarios"] = done["n_scenarios"]
+    done["first_year"] = [min(map(int, y)) for y in done["years"]]
+    done["last_year"] = [max(map(int, y)) for y in done["years"]]
+    return done.reset_index(drop=True)
+
+
+def _parameter_names(runs: pd.DataFrame) -> str:
+    first = json.loads(str(runs["parameters"].iloc[0]))
+    return ", ".join(sorted(first))
+
+
+def unfinished_after(store: GraphStore, context: Mapping[str, Any]) -> list[str]:
+    """Runs of the table's commodity and mode started after its run that did not complete."""
+    runs = runs_of(store, str(context["commodity"]), str(context.get("mode", "export")))
+    mine = runs[runs["id"] == context["run_id"]]
+    if mine.empty:
+        return []
+    started = mine["created_at"].iloc[0]
+    later = runs[(runs["created_at"] > started) & (runs["status"] != "complete")]
+    return [f"{r['id']} ({r['status']})" for _, r in later.iterrows()]
+
+
+def _context(run: Mapping[str, Any], shock: float, rows: int) -> dict[str, object]:
+    years = [int(y) for y in run["years"]]
+    return {
+        "commodity": run["commodity"],
+        "shock": shock,
+        "mode": run.get("mode", "export"),
+        "run_id": run["id"],
+        "years": int(run["n_years"]),
+        "first_year": min(years),
+        "last_year": max(years),
+        "panel_countries": int(run["n_panel"]),
+        "runs": rows,
+        "unit": str(run["unit"]),
+        "parameters": str(run["parameters"]),
+    }
+
+
+def source_table(
+    store: GraphStore,
+    commodity: str,
+    shock: float,
+    mode: str = "export",
+    *,
+    run_id: str | None = None,
+    where: Mapping[str, object] | None = None,
+) -> tuple[pd.DataFrame, dict[str, object]]:
+    """Table 1/2 of the study, as the sweep stored it: rank (ties share one), source, name,
+    total failed, average failure rate = total_failed / (years x panel countries), years active.
+    """
+    run = find_run(store, commodity, mode, shock=shock, run_id=run_id, where=where)
+    table = store.query(SWEEP_SOURCES, run_id=run["id"], shock=float(shock))
+    if table.empty:
+        raise NoScenarios(f"run {run['id']} swept no single source at shock {shock:g}")
+    per_shock = int(run["n_scenarios"]) // max(len(run["fractions"]), 1)
+    return table, _context(run, shock, per_shock)
+
+
+def country_table(
+    store: GraphStore,
+    commodity: str,
+    shock: float,
+    mode: str = "export",
+    *,
+    run_id: str | None = None,
+    where: Mapping[str, object] | None = None,
+) -> tuple[pd.DataFrame, dict[str, object]]:
+    """Per country: exposure (mean demand loss over all runs and over runs that hit it, times
+    failed) and transit (received, passed on, absorbed, share passed on), as the sweep stored
+    them; columns carry the unit (``mean_loss_all_runs_usd``...). Most exposed first."""
+    run = find_run(store, commodity, mode, shock=shock, run_id=run_id, where=where)
+    rows = store.records(SWEEP_COUNTRIES, run_id=run["id"], shock=float(shock))
+    table = pd.DataFrame([dict(r["row"]) for r in rows])
+    if table.empty:
+        raise NoScenarios(f"run {run['id']} stored no country at shock {shock:g}")
+    table = table.rename(columns={"country_name": "name"}).sort_values(["rank", "country"])
+    first = table.iloc[0]
+    return table.reset_index(drop=True), _context(run, shock, int(first["runs"]))
+
+
+def loss_table(
+    store: GraphStore,
+    commodity: str,
+    shock: float,
+    mode: str = "export",
+    *,
+    run_id: str | None = None,
+    where: Mapping[str, object] | None = None,
+) -> tuple[pd.DataFrame, dict[str, object]]:
+    """Average demand loss per country (the study's Figures 4-5), most exposed first."""
+    table, context = country_table(store, commodity, shock, mode, run_id=run_id, where=where)
+    unit = suffix(str(context["unit"]))
+    table = table[table["runs_hit"] > 0]
+    table = table.rename(
+        columns={
+            f"mean_loss_all_runs_{unit}": "mean_loss_all_runs",
+            f"mean_loss_when_hit_{unit}": "mean_loss_when_hit",
+        }
+    )
+    columns = [
+        "rank",
+        "country",
+        "name",
+        "mean_loss_all_runs",
+        "mean_loss_when_hit",
+        "runs_hit",
+        "times_failed",
+    ]
+    return table[columns].reset_index(drop=True), context
+
+
+def failed_by_year(
+    store: GraphStore, run_id: str, sources: Sequence[str], shock: float
+) -> pd.DataFrame:
+    """``year, source, n_failed`` of the single-source scenarios of one run."""
+    check_schema(store)
+    return store.query(FAILED_BY_YEAR, run_id=run_id, sources=list(sources), shock=float(shock))
+
+
+def run_properties(store: GraphStore, run_id: str) -> dict[str, Any]:
+    """The ``(:Run)`` node of a sweep (its command, status, measure, keep_share...), or {}."""
+    rows = store.records(RUN, run_id=run_id)
+    return dict(rows[0]["run"]) if rows else {}
+
+
+# ---------------------------------------------------------------- single scenarios
+
+SCENARIO = "MATCH (s:Scenario {id: $id}) RETURN properties(s) AS props"
+
+MATCHING = """
+MATCH (s:Scenario {commodity: $commodity, year: $year, mode: $mode})
+WHERE s.sources = [$source] AND s.shock = $shock AND size(s.targets) = 0
+RETURN properties(s) AS props
+ORDER BY s.created_at DESC, s.id
+"""
+
+METRIC_KEYS = """
+MATCH (s:Scenario {id: $id})
+RETURN [k IN keys(s) WHERE k STARTS WITH 'metrics_'] AS keys
+"""
+
+SAVE_METRICS = "MATCH (s:Scenario {id: $id}) SET s += $props"
+
+
+def scenario(store: GraphStore, scenario_id: str) -> dict[str, Any] | None:
+    """A stored scenario's properties, or None."""
+    check_schema(store)
+    rows = store.records(SCENARIO, id=scenario_id)
+    return dict(rows[0]["props"]) if rows else None
+
+
+def matching_scenarios(
+    store: GraphStore, commodity: str, year: int, source: str, shock: float, mode: str
+) -> list[dict[str, Any]]:
+    """The untargeted single-source scenarios of a definition (any parameters), newest first."""
+    check_schema(store)
+    rows = store.records(
+        MATCHING, commodity=commodity, year=int(year), source=source, shock=float(shock), mode=mode
+    )
+    return [dict(r["props"]) for r in rows]
+
+
+def save_metrics(store: GraphStore, scenario_id: str, props: Mapping[str, Any]) -> None:
+    """Replace a scenario's stored network measures (``metrics_*`` properties) by ``props``."""
+    rows = store.records(METRIC_KEYS, id=scenario_id)
+    stale = {key: None for key in (rows[0]["keys"] if rows else []) if key not in props}
+    store.execute(SAVE_METRICS, id=scenario_id, props={**stale, **dict(props)})

@@ -12,8 +12,13 @@ SCHEMA = (
     "CREATE INDEX trades_year IF NOT EXISTS FOR ()-[t:TRADES]-() ON (t.year)",
     "CREATE INDEX trades_hs IF NOT EXISTS FOR ()-[t:TRADES]-() ON (t.hs)",
     "CREATE INDEX produced_year IF NOT EXISTS FOR ()-[p:PRODUCED]-() ON (p.year)",
-    "CREATE INDEX transmits_scenario IF NOT EXISTS FOR ()-[t:TRANSMITS]-() ON (t.scenario)",
     "CREATE INDEX scenario_lookup IF NOT EXISTS FOR (s:Scenario) ON (s.commodity, s.year, s.shock)",
+    "CREATE CONSTRAINT critmin_graph IF NOT EXISTS FOR (g:CritminGraph) REQUIRE g.id IS UNIQUE",
+    "CREATE INDEX run_commodity IF NOT EXISTS FOR (r:Run) ON (r.commodity)",
+    "CREATE INDEX sweep_source IF NOT EXISTS FOR (x:SweepSource) ON (x.run_id, x.shock)",
+    "CREATE INDEX sweep_country IF NOT EXISTS FOR (x:SweepCountry) ON (x.run_id, x.shock)",
+    "CREATE INDEX sweep_country_iso3 IF NOT EXISTS FOR (x:SweepCountry) ON (x.run_id, x.country)",
+    "CREATE INDEX sweep_exposure IF NOT EXISTS FOR (x:SweepExposure) ON (x.run_id, x.country)",
 )
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from critmin.errors import CritminError
 from critmin.server.managed import ManagedNeo4j
 
 
-class NoDatabaseConfigured(RuntimeError):
+class NoDatabaseConfigured(CritminError, RuntimeError):
     """Neither NEO4J_URI nor a managed server's credentials are available."""
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 
 from critmin.report.figures import loss_map
 from critmin.report.html import Block, NoteBlock, Section, format_value, table_block
-from critmin.report.reads import panel_countries
 from critmin.report.study import Study, figure_block, shock_slug
 from critmin.report.world import load_world
-from critmin.store.results import loss_table
+from critmin.store.networks import panel_countries
+from critmin.store.scenarios import loss_table
 
 __all__ = ["losses_section", "map_frame"]
 
@@ -32,7 +30,7 @@ def map_frame(losses: pd.DataFrame, panel: list[str]) -> pd.DataFrame:
 
 def _shock_blocks(study: Study, shock: float, panel: list[str]) -> list[Block]:
     table, context = loss_table(
-        study.store, study.group.id, shock, study.mode, where=json.loads(study.parameter_key)
+        study.store, study.group.id, shock, study.mode, run_id=study.run_ids[0]
     )
     unit = study.unit_text
     frame = map_frame(table, panel)

@@ -6,8 +6,8 @@ from typing import Any
 
 from critmin.report.figures import failure_curves
 from critmin.report.html import Block, Section, fixed, table_block
-from critmin.report.reads import failed_by_year
 from critmin.report.study import Study, figure_block, shock_slug
+from critmin.store.scenarios import failed_by_year
 
 __all__ = ["curves_section", "rate_caption", "sources_section"]
 
@@ -62,9 +62,7 @@ def curves_section(study: Study) -> Section:
     for shock in study.shocks:
         table, context = study.source_tables[shock]
         sources = list(table["source"].head(study.top))
-        yearly = failed_by_year(
-            study.store, study.group.id, sources, shock, study.run_ids, study.mode
-        )
+        yearly = failed_by_year(study.store, study.run_ids[0], sources, shock)
         figure = failure_curves(yearly, sources, shock=shock, names=study.names)
         blocks.append(
             figure_block(
