@@ -21,7 +21,13 @@ from critmin.simulator.sweep import SweepResult
 from critmin.simulator.tables import StudyTables
 from critmin.store.graph import DEFAULT_BATCH, GraphStore
 from critmin.store.loading import PRODUCED, TRADES, Kind, LoadPlan, apply_plan, plan_load
-from critmin.store.networks import NoTradeData, Panel, available_years, read_panel
+from critmin.store.networks import (
+    NoTradeData,
+    Panel,
+    available_years,
+    country_names,
+    read_panel,
+)
 from critmin.store.scenarios import RunInfo, new_run_id, write_sweep
 
 # TRANSMITS edges kept per run: those carrying at least 1% of its initial shock. At 0.1%, the
@@ -154,6 +160,7 @@ class SweepOutcome:
     panel: Panel
     result: SweepResult
     tables: StudyTables
+    names: dict[str, str]
     parameters: dict[str, Any]
     seconds: float
     scenario_ids: list[str]
@@ -256,7 +263,8 @@ def run_sweep(
             store, result.runs, result.impacts, result.transmitted, info, tables, write_progress
         )
     write_seconds = time.perf_counter() - write_started
-    return SweepOutcome(group, panel, result, tables, params, seconds, ids, write_seconds)
+    names = country_names(store)
+    return SweepOutcome(group, panel, result, tables, names, params, seconds, ids, write_seconds)
 
 
 def run_kind(sources: Sequence[str] | None, together: bool, targets: Sequence[str] | None) -> str:

@@ -126,3 +126,30 @@ def test_browser_is_served(server: ManagedNeo4j) -> None:
         page = response.read().decode("utf-8", errors="replace")
     assert response.status == 200
     assert "<title>Neo4j Browser</title>" in page
+
+
+def test_discovery_document_advertises_the_real_ports(server: ManagedNeo4j) -> None:
+    """GET / names the ports the server listens on: Browser fills its connect form from it."""
+    import json
+    import time
+    import urllib.error
+    import urllib.request
+
+    creds = server.credentials()
+    assert creds is not None
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{creds.http_port}/", headers={"Accept": "application/json"}
+    )
+    deadline = time.monotonic() + 30  # HTTP can come up a moment after Bolt answers
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                discovery = json.load(response)
+            break
+        except urllib.error.URLError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    assert discovery["bolt_direct"] == f"bolt://127.0.0.1:{creds.bolt_port}"
+    assert discovery["bolt_routing"] == f"neo4j://127.0.0.1:{creds.bolt_port}"
+    assert discovery["transaction"].startswith(f"http://127.0.0.1:{creds.http_port}/")

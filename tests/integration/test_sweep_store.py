@@ -12,7 +12,7 @@ from critmin.cli.main import app
 from critmin.pipeline import InvalidParameters, load_trades, run_sweep
 from critmin.simulator import Shock, TradeNetwork, simulate
 from critmin.store.graph import GraphStore
-from critmin.store.results import NoScenarios, loss_table, source_table
+from critmin.store.scenarios import NoScenarios, loss_table, source_table
 
 pytestmark = pytest.mark.integration
 
@@ -30,10 +30,22 @@ FLOWS = """year,exporter,importer,hs,tonnes,value_usd
 
 COUNTS = """
 MATCH (s:Scenario {commodity: 'cobalt'})
-OPTIONAL MATCH (s)-[i:IMPACTS]->()
-WITH count(DISTINCT s) AS scenarios, count(i) AS impacts
+OPTIONAL MATCH (s)-[:HIT]->(h:Impact)
+WITH count(DISTINCT s) AS scenarios, count(h) AS impacts
 MATCH ()-[t:TRANSMITS]->()
-RETURN scenarios, impacts, count(t) AS transmits
+WITH scenarios, impacts, count(t) AS transmits
+MATCH ()-[k:SHOCKS]->()
+RETURN scenarios, impacts, transmits, count(k) AS shocks
+"""
+
+# Per scenario: its SHOCKS, Impact nodes and TRANSMITS (a scenario written twice has doubles).
+PER_SCENARIO = """
+MATCH (s:Scenario)
+RETURN s.id AS id, s.year AS year, s.sources[0] AS sources, s.shock AS fraction,
+       COUNT { (s)-[:SHOCKS]->() } AS shocks,
+       COUNT { (s)-[:HIT]->(:Impact) } AS impacts,
+       COUNT { (s)-[:HIT]->(:Impact)-[:TRANSMITS]->() } AS transmits
+ORDER BY id
 """
 
 
@@ -67,9 +79,10 @@ def test_scenarios_match_the_simulator_and_rerun_replaces(loaded: GraphStore) ->
     )
     direct = simulate(network, Shock("COD", 1.0))
     stored = loaded.query(
-        "MATCH (s:Scenario {commodity: 'cobalt', year: 2022, shock: 1.0})-[i:IMPACTS]->(c) "
-        "WHERE s.sources = ['COD'] RETURN c.iso3 AS country, i.demand_loss_t AS loss, "
-        "i.failed AS failed, s.n_failed AS n_failed, s.initial_shock_t AS shock, s.unit AS unit"
+        "MATCH (s:Scenario {commodity: 'cobalt', year: 2022, shock: 1.0})-[:HIT]->(i:Impact)"
+        "-[:OF]->(c) WHERE s.sources = ['COD'] RETURN c.iso3 AS country, "
+        "i.demand_loss_t AS loss, i.failed AS failed, s.n_failed AS n_failed, "
+        "s.initial_shock_t AS shock, s.unit AS unit"
     ).set_index("country")
     assert stored["unit"].iloc[0] == "t"
     assert stored["shock"].iloc[0] == pytest.approx(100.0)
@@ -177,9 +190,11 @@ def test_interrupted_write_back_leaves_only_whole_scenarios(
         id="run_interrupted",
         command="test",
         commodity="cobalt",
+        kind="study",
         unit="t",
         parameters=outcome.parameters,
         n_panel=len(outcome.panel.countries),
+        n_years=len(outcome.panel.years),
         data_versions={},
     )
     from critmin.store import graph
@@ -189,7 +204,8 @@ def test_interrupted_write_back_leaves_only_whole_scenarios(
     units = 0
 
     def ctrl_c_in_the_third_unit(tx, unit):  # type: ignore[no-untyped-def]
-        # Ctrl-C arrives after the third transaction has deleted, upserted and created SHOCKS.
+        # Ctrl-C arrives after the third transaction has locked, deleted, upserted and created
+        # SHOCKS, before its cascades.
         nonlocal units
         units += 1
         if units == 3:
@@ -199,12 +215,93 @@ def test_interrupted_write_back_leaves_only_whole_scenarios(
 
     monkeypatch.setattr(graph, "_run_all", ctrl_c_in_the_third_unit)
     with pytest.raises(KeyboardInterrupt):
-        scenarios.write_sweep(loaded, result.runs, result.impacts, result.transmitted, info)
-    stored = loaded.query(
-        "MATCH (s:Scenario) OPTIONAL MATCH (s)-[i:IMPACTS]->() "
-        "RETURN s.year AS year, s.sources[0] AS sources, s.shock AS fraction, count(i) AS impacts"
-    )
+        scenarios.write_sweep(
+            loaded, result.runs, result.impacts, result.transmitted, info, outcome.tables
+        )
+    stored = loaded.query(PER_SCENARIO)
     assert len(stored) == 4 < len(result.runs)  # two whole transactions of two scenarios
     expected = result.impacts.groupby(["year", "sources", "fraction"]).size()
     for row in stored.itertuples():
-        assert row.impacts == expected[(row.year, row.sources, row.fraction)]
+        # every country hit has its Impact node; a source that lost nothing has one too
+        hit = expected.get((row.year, row.sources, row.fraction), 0)
+        assert row.impacts in (hit, hit + 1) and row.shocks == 1
+    # The sweep says it did not finish; its tables were never written and are never read.
+    run = loaded.records("MATCH (r:Run {id: 'run_interrupted'}) RETURN r.status AS status")
+    assert run == [{"status": "interrupted"}]
+    assert loaded.query("MATCH (x:SweepSource) RETURN x").empty
+    with pytest.raises(NoScenarios, match="did not finish"):
+        source_table(loaded, "cobalt", 1.0)
+
+
+def _table_rows(output: str, title: str) -> list[str]:
+    """The body rows of the printed table titled ``title`` (rich draws them between │)."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(title))
+    rows = []
+    for line in lines[start + 1 :]:
+        if line.startswith("└"):
+            break
+        if line.startswith("│"):
+            rows.append(line)
+    return rows
+
+
+def test_simulate_and_results_print_the_same_table(
+    store: GraphStore, neo4j_env: None, tmp_path: Path
+) -> None:
+    flows = tmp_path / "flows.csv"
+    flows.write_text(FLOWS + "2023,FIN,CHN,810520,120,1000\n2023,ZAF,FIN,260500,120,1300\n")
+    runner = CliRunner()
+    assert runner.invoke(app, ["load", "trades", str(flows)]).exit_code == 0
+    ran = runner.invoke(app, ["simulate", "--commodity", "cobalt"], env={"COLUMNS": "200"})
+    assert ran.exit_code == 0, ran.output
+    for shock in ("1.0", "0.5"):
+        shown = runner.invoke(
+            app, ["results", "sources", "--commodity", "cobalt", "--shock", shock],
+            env={"COLUMNS": "200"},
+        )  # fmt: skip
+        assert shown.exit_code == 0, shown.output
+        title = f"Top risk sources: cobalt, {float(shock):.0%} export cut"
+        printed = _table_rows(ran.output, title)
+        assert printed and printed == _table_rows(shown.output, title)
+    # Ties share a rank: ZAF and FIN (or whichever tie) print the same rank number.
+    stored = store.query("MATCH (x:SweepSource {shock: 1.0}) RETURN x.rank AS rank")
+    assert sorted(stored["rank"]) == sorted(
+        pd.Series(store.query("MATCH (x:SweepSource {shock: 1.0}) RETURN x.total_failed AS f")["f"])
+        .rank(method="min", ascending=False)
+        .astype(int)
+    )
+
+
+def test_a_graph_of_the_first_model_gets_a_clear_message_and_migrates(
+    store: GraphStore, neo4j_env: None, tmp_path: Path
+) -> None:
+    flows = tmp_path / "flows.csv"
+    flows.write_text(FLOWS)
+    load_trades(store, [flows])
+    # What the first model wrote: IMPACTS from the scenario, TRANSMITS between Country nodes.
+    store.execute(
+        "MATCH (a:Country {iso3: 'COD'}), (b:Country {iso3: 'ZAF'}) "
+        "CREATE (r:Run {id: 'run_old', command: 'critmin simulate --commodity cobalt'}), "
+        "(s:Scenario {id: 'sc_old', commodity: 'cobalt'})-[:IMPACTS {demand_loss_t: 1.0}]->(b), "
+        "(a)-[:TRANSMITS {scenario: 'sc_old', tonnes: 1.0}]->(b)"
+    )
+    store.execute("MATCH (g:CritminGraph) DETACH DELETE g")
+    store.schema_checked = False
+    runner = CliRunner()
+    refused = runner.invoke(app, ["results", "sources", "--commodity", "cobalt"])
+    assert refused.exit_code == 2 and "critmin migrate" in refused.output
+    assert "Traceback" not in refused.output
+    with pytest.raises(Exception, match="critmin migrate"):
+        run_sweep(store, "cobalt")
+    migrated = runner.invoke(app, ["migrate", "--yes"])
+    assert migrated.exit_code == 0, migrated.output
+    assert "critmin simulate --commodity cobalt" in migrated.output
+    left = store.records(
+        "RETURN COUNT { ()-[:IMPACTS]->() } AS impacts, COUNT { ()-[:TRANSMITS]->() } AS t, "
+        "COUNT { (:Scenario) } AS scenarios, COUNT { ()-[:TRADES]->() } AS trades"
+    )[0]
+    assert left == {"impacts": 0, "t": 0, "scenarios": 0, "trades": 8}
+    store.schema_checked = False
+    run_sweep(store, "cobalt")
+    assert not source_table(store, "cobalt", 1.0)[0].empty

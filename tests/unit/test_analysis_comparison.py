@@ -24,7 +24,7 @@ from critmin.analysis.comparison import (
 )
 from critmin.loader.commodities import CommodityGroup
 from critmin.store.graph import GraphStore
-from critmin.store.results import NoScenarios
+from critmin.store.scenarios import NoScenarios
 
 GROUP = CommodityGroup("cobalt", "Cobalt", ("2605", "8105"), "cobalt")
 FLOWS = pd.DataFrame(

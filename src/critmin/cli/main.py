@@ -8,6 +8,7 @@ from critmin.cli import (
     demo_cmd,
     load_cmd,
     metrics_cmd,
+    migrate_cmd,
     neo4j_cmd,
     query_cmd,
     report_cmd,
@@ -30,3 +31,4 @@ app.add_typer(results_cmd.app, name="results")
 app.command("query")(query_cmd.query)
 app.add_typer(metrics_cmd.app, name="metrics")
 app.command("report")(report_cmd.report)
+app.command("migrate")(migrate_cmd.migrate)

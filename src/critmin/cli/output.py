@@ -48,3 +48,18 @@ def write_frame(
     header = "".join(f"# {k}: {v}\n" for k, v in (context or {}).items())
     path.write_text(header + frame.to_csv(index=False))
     console.print(f"wrote {path}")
+
+
+SOURCE_COLUMNS = ["rank", "source", "name", "total_failed", "failure_rate", "years_active"]
+
+
+def show_sources_table(
+    table: pd.DataFrame, commodity: str, shock: float, caption: str, limit: int | None
+) -> None:
+    """The study's Table 1/2 as both `simulate` and `results sources` print it."""
+    show_table(
+        table[SOURCE_COLUMNS],
+        f"Top risk sources: {commodity}, {shock:.0%} export cut",
+        caption=caption,
+        limit=limit,
+    )

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from critmin.cli.common import Database, Password, Uri, User, console, friendly, open_store
-from critmin.cli.output import show_table
+from critmin.cli.output import show_sources_table
 from critmin.pipeline import KEEP_SHARE, SweepOutcome, run_sweep
 from critmin.store.graph import GraphStore
 
@@ -40,13 +40,9 @@ def parse_years(text: str | None) -> list[int] | None:
 
 def show_sources(outcome: SweepOutcome, top: int) -> None:
     table = outcome.tables.sources
+    table = table.assign(name=[outcome.names.get(c, c) for c in table["source"]])
     for fraction, view in table.groupby("fraction", sort=False):
-        show_table(
-            view.drop(columns="fraction"),
-            f"Top risk sources, {outcome.group.id}, {float(fraction):.0%} export cut",
-            caption=outcome.caption(),
-            limit=top,
-        )
+        show_sources_table(view, outcome.group.id, float(fraction), outcome.caption(), top)
 
 
 def sweep_with_progress(store: GraphStore, commodity: str, **options: Any) -> SweepOutcome:
