@@ -44,12 +44,12 @@ def test_query_dry_run_prints_the_cypher_and_typed_parameters() -> None:
         "-p",
         "shock=1",
         "-p",
-        "years=2019-2020",
+        "limit=3",
         "--dry-run",
     )
     assert dry.exit_code == 0
-    assert "MATCH (s:Scenario {commodity: $commodity, mode: $mode})" in dry.output
-    assert '"shock": 1.0' in dry.output and '"years": [2019, 2020]' in dry.output
+    assert "MATCH (r:Run {commodity: $commodity})" in dry.output
+    assert '"shock": 1.0' in dry.output and '"limit": 3' in dry.output
 
 
 def test_metrics_refuses_what_it_cannot_answer() -> None:

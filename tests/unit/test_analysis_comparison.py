@@ -14,8 +14,6 @@ import pandas as pd
 import pytest
 
 from critmin.analysis.comparison import (
-    SAVE,
-    STALE_KEYS,
     ScenarioRun,
     compare,
     find_runs,
@@ -24,7 +22,7 @@ from critmin.analysis.comparison import (
 )
 from critmin.loader.commodities import CommodityGroup
 from critmin.store.graph import GraphStore
-from critmin.store.scenarios import NoScenarios
+from critmin.store.scenarios import METRIC_KEYS, SAVE_METRICS, NoScenarios
 
 GROUP = CommodityGroup("cobalt", "Cobalt", ("2605", "8105"), "cobalt")
 FLOWS = pd.DataFrame(
@@ -64,6 +62,7 @@ class FakeStore:
         self.scenarios = scenarios
         self.metrics_keys = list(metrics_keys)
         self.written: list[dict[str, Any]] = []
+        self.schema_checked = True  # a fake graph has no schema version to check
 
     @property
     def store(self) -> GraphStore:
@@ -73,13 +72,13 @@ class FakeStore:
         return PRODUCTION if "PRODUCED" in cypher else FLOWS
 
     def records(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
-        if cypher == STALE_KEYS:
+        if cypher == METRIC_KEYS:
             return [{"keys": self.metrics_keys}]
         wanted = [s for s in self.scenarios if s["id"] == params.get("id", s["id"])]
         return [{"props": s} for s in wanted if params.get("shock", s["shock"]) == s["shock"]]
 
     def execute(self, cypher: str, **params: Any) -> None:
-        assert cypher == SAVE
+        assert cypher == SAVE_METRICS
         self.written.append(params)
 
 

@@ -359,7 +359,7 @@ def _scenario_rows(runs: pd.DataFrame, info: RunInfo, created: str) -> pd.DataFr
         )
         props.append(prop)
     rows["props"] = props
-    return rows.sort_values("id", kind="stable").reset_index(drop=True)
+    return rows
 
 
 SCENARIO_KEYS = ["year", "sources", "fraction"]
@@ -561,7 +561,8 @@ def write_sweep(
     tables: StudyTables | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[str]:
-    """Write (or replace) every run of a sweep as a scenario, then its summaries; return ids.
+    """Write (or replace) every run of a sweep as a scenario, then its summaries; return the
+    scenario ids in the order of ``runs``.
 
     The ``(:Run)`` is ``running`` until the last scenario and the summaries (``tables``, for
     study and selection runs) are stored, then ``complete``; an exception on the way (Ctrl-C
@@ -569,7 +570,9 @@ def write_sweep(
     """
     check_schema(store, writing=True)
     created = _now()
-    scenarios = _scenario_rows(runs, info, created)
+    in_order = _scenario_rows(runs, info, created)
+    # Written in id order: two writers of the same scenarios then lock them in the same order.
+    scenarios = in_order.sort_values("id", kind="stable").reset_index(drop=True)
     unit = suffix(info.unit)
     cascades = _cascades(scenarios, impacts, transmitted, unit)
     store.execute(BEGIN_RUN, id=info.id, props=_run_props(info, runs, created))
@@ -595,7 +598,7 @@ def write_sweep(
     except BaseException as exc:
         _mark_interrupted(store, info.id, exc)
         raise
-    return list(scenarios["id"])
+    return list(in_order["id"])
 
 
 def _mark_interrupted(store: GraphStore, run_id: str, exc: BaseException) -> None:
