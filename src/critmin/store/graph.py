@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from typing import Any, Self
 
 import numpy as np
@@ -156,6 +157,44 @@ class GraphStore:
                 if progress is not None:
                     progress(len(batch))
         return written
+
+    def write_units(
+        self,
+        units: Iterable[Sequence[Statement]],
+        workers: int = 1,
+        progress: Callable[[Sequence[Statement]], None] | None = None,
+    ) -> None:
+        """Apply each unit atomically (see :meth:`write_unit`), ``workers`` transactions at once.
+
+        Units must not depend on each other. On an error or Ctrl-C no new unit starts, the
+        units already running finish (each whole), and the error is raised.
+        """
+        if workers <= 1:
+            for unit in units:
+                self.write_unit(unit)
+                if progress is not None:
+                    progress(unit)
+            return
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="critmin-write")
+        running: set[Future[None]] = set()
+        try:
+            for unit in units:
+                if len(running) >= workers:
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        future.result()
+                running.add(pool.submit(self._write_and_report, unit, progress))
+            for future in as_completed(running):
+                future.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _write_and_report(
+        self, unit: Sequence[Statement], progress: Callable[[Sequence[Statement]], None] | None
+    ) -> None:
+        self.write_unit(unit)
+        if progress is not None:
+            progress(unit)
 
     def write_unit(self, statements: Sequence[Statement]) -> None:
         """Apply statements atomically in one managed (retried) transaction: all or none.

@@ -76,8 +76,9 @@ __all__ = [
 
 MODEL_VERSION = "critmin-cascade-1 (reconstruction of Grassia et al. 2022, see docs/model.md)"
 SCHEMA_VERSION = 2
-SCENARIOS_PER_TRANSACTION = 100
+SCENARIOS_PER_TRANSACTION = 50
 SUMMARY_BATCH = 5_000
+WRITE_WORKERS = 2
 
 #: Kinds of run: a study sweeps every source one at a time; a selection some of them; a
 #: coalition shocks its sources together; an embargo cuts exports to chosen importers only.
@@ -208,16 +209,21 @@ MATCH (c:Country {iso3: row.country})
 CREATE (s)-[:SHOCKS {fraction: row.fraction, targets: row.targets}]->(c)
 """
 
-# One statement per transaction writes every cascade: the Impact nodes of a scenario, then the
-# TRANSMITS between them by position in that list (checked: the endpoints' codes must match).
+# One statement per transaction writes every cascade: the transaction's countries are looked up
+# once ($codes; a missing one is a null node, which CREATE refuses), then per scenario its
+# Impact nodes, then the TRANSMITS between them by position in that list (checked: the
+# endpoints' codes must match, and the count of relationships created is checked too).
 CREATE_CASCADES = """
+UNWIND $codes AS code
+OPTIONAL MATCH (c:Country {iso3: code})
+WITH collect([c]) AS countries
 UNWIND $scenarios AS sc
 MATCH (s:Scenario {id: sc.id})
-CALL (s, sc) {
+CALL (s, sc, countries) {
   UNWIND sc.impacts AS row
-  MATCH (c:Country {iso3: row.iso3})
+  WITH s, row, countries[row.c][0] AS c
   CREATE (s)-[:HIT]->(h:Impact)-[:OF]->(c)
-  SET h = row
+  SET h = row.props
   RETURN collect(h) AS nodes
 }
 UNWIND sc.edges AS e
@@ -437,6 +443,22 @@ def _cascades(
     ]
 
 
+def _with_country_positions(
+    cascades: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The cascades with each Impact row as ``{c: position in codes, props}``, and the codes."""
+    codes = sorted({row["iso3"] for part in cascades for row in part["impacts"]})
+    position = {code: i for i, code in enumerate(codes)}
+    parts = [
+        {
+            **part,
+            "impacts": [{"c": position[row["iso3"]], "props": row} for row in part["impacts"]],
+        }
+        for part in cascades
+    ]
+    return parts, codes
+
+
 def transaction_size() -> int:
     """Scenarios per write transaction: ``CRITMIN_SCENARIOS_PER_TRANSACTION`` or the default.
 
@@ -450,6 +472,17 @@ def transaction_size() -> int:
         raise CritminError(
             f"CRITMIN_SCENARIOS_PER_TRANSACTION must be a whole number >= 1, not {text!r}"
         )
+    return int(text)
+
+
+def write_workers() -> int:
+    """Write transactions run at once: ``CRITMIN_WRITE_WORKERS`` or 2 (the server commits
+    one while the next is planned and sent; more rarely helps on a small machine)."""
+    text = os.environ.get("CRITMIN_WRITE_WORKERS", "")
+    if not text:
+        return WRITE_WORKERS
+    if not text.isdigit() or int(text) < 1:
+        raise CritminError(f"CRITMIN_WRITE_WORKERS must be a whole number >= 1, not {text!r}")
     return int(text)
 
 
@@ -474,14 +507,14 @@ def _units(
             for code in srcs.split(";")
         ]
         upserts = [{"id": i, "props": p} for i, p in zip(ids, chunk["props"], strict=True)]
-        parts = cascades[start:stop]
+        parts, codes = _with_country_positions(cascades[start:stop])
         created = sum(2 * len(part["impacts"]) + len(part["edges"]) for part in parts)
         yield [
             (LOCK_SCENARIOS, {"ids": ids, "run_id": info.id}, None),
             (DELETE_CASCADES, {"ids": ids}, None),
             (SET_SCENARIOS, {"rows": upserts, "run_id": info.id}, None),
             (CREATE_SHOCKS, {"rows": shocks}, len(shocks)),
-            (CREATE_CASCADES, {"scenarios": parts}, created),
+            (CREATE_CASCADES, {"scenarios": parts, "codes": codes}, created),
         ]
 
 
@@ -577,10 +610,11 @@ def write_sweep(
     cascades = _cascades(scenarios, impacts, transmitted, unit)
     store.execute(BEGIN_RUN, id=info.id, props=_run_props(info, runs, created))
     try:
-        for statements in _units(scenarios, cascades, info):
-            store.write_unit(statements)
-            if progress is not None:
-                progress(len(statements[0][1]["ids"]))
+        store.write_units(
+            _units(scenarios, cascades, info),
+            workers=write_workers(),
+            progress=(lambda unit: progress(len(unit[0][1]["ids"]))) if progress else None,
+        )
         summaries: list[tuple[str, list[dict[str, Any]]]] = []
         if tables is not None and info.kind in TABLE_KINDS:
             names = dict(store.query(COUNTRY_NAMES).itertuples(index=False, name=None))
