@@ -129,14 +129,14 @@ def graph(session_store: GraphStore) -> Graph:
     result = sweep(networks, fractions=(1.0, 0.5), keep_share=0.0, fail_abs=1e-3)
     params = {"alpha": 0.8, "fail_abs": 1e-3, "mode": "export"}
     n_panel, n_years = len(panel.countries), len(panel.years)
-    info = RunInfo(RUN, "test", "cobalt", "study", "t", params, n_panel, n_years, versions)
+    info = RunInfo(RUN, "test", "cobalt", "t", params, n_panel, versions, n_years=n_years)
     tables = result.tables(panel.countries)
     ids = write_sweep(store, result.runs, result.impacts, result.transmitted, info, tables)
     keys = zip(result.runs["year"], result.runs["sources"], result.runs["fraction"], strict=True)
     # A second sweep with other parameters: the same definition but alpha 0.5.
     alt = sweep({2020: networks[2020]}, fractions=(1.0,), sources=["COD"], alpha=0.5, fail_abs=1e-3)
     alt_params = {**params, "alpha": 0.5}
-    alt_info = RunInfo(ALT_RUN, "test", "cobalt", "selection", "t", alt_params, 5, 1, versions)
+    alt_info = RunInfo(ALT_RUN, "test", "cobalt", "t", alt_params, 5, versions, kind="selection")
     alt_tables = alt.tables(panel.countries)
     [alt_id] = write_sweep(store, alt.runs, alt.impacts, alt.transmitted, alt_info, alt_tables)
     return Graph(store, result, networks, dict(zip(keys, ids, strict=True)), alt_id)

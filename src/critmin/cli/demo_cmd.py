@@ -57,7 +57,8 @@ def demo(
         html = build_report(store, "cobalt_oxides", out / "report", scenarios=pictured, top=top)
         console.print(f"report: {html}")
     console.rule("Next")
-    console.print(f"Neo4j Browser: {browser} (user neo4j; password: `critmin neo4j env`)")
+    console.print(f"Neo4j Browser: {browser}", soft_wrap=True, highlight=False)
+    console.print("password: run `critmin neo4j password`", soft_wrap=True, highlight=False)
     console.print("Paste the queries of cypher/ there (README: Analysts).")
     console.print(
         "Tables: `critmin results sources --commodity cobalt_oxides --shock 0.5 "

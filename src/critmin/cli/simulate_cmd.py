@@ -90,7 +90,11 @@ def sweep_with_progress(store: GraphStore, commodity: str, **options: Any) -> Sw
 @friendly
 def simulate(
     commodity: Annotated[
-        str, typer.Option(help="Commodity group id (see `critmin query commodities`).")
+        str,
+        typer.Option(
+            help="Commodity group id, e.g. cobalt, cobalt_oxides, lithium_carbonate (the groups "
+            "file; README: Loading data)."
+        ),
     ],
     years: Annotated[
         str | None, typer.Option(help="2002-2024 or 2019,2021; default every year with data.")

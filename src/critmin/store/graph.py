@@ -132,6 +132,7 @@ class GraphStore:
         """
         self.autocommit("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 20000 ROWS")
         self.autocommit("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 20000 ROWS")
+        self.schema_checked = False  # the schema version marker went with the rest
 
     def write_batches(
         self,

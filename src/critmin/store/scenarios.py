@@ -41,7 +41,7 @@ import json
 import os
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,7 +49,8 @@ import numpy as np
 import pandas as pd
 
 from critmin.errors import CritminError
-from critmin.simulator.tables import StudyTables
+from critmin.simulator.scenario import Parameters
+from critmin.simulator.tables import StudyTables, study_tables
 from critmin.store.graph import GraphStore, Statement, neo4j_rows
 from critmin.store.schema import ensure_schema
 
@@ -78,6 +79,7 @@ MODEL_VERSION = "critmin-cascade-1 (reconstruction of Grassia et al. 2022, see d
 SCHEMA_VERSION = 2
 SCENARIOS_PER_TRANSACTION = 50
 SUMMARY_BATCH = 5_000
+PARAMETER_NAMES = tuple(f.name for f in fields(Parameters))
 WRITE_WORKERS = 2
 
 #: Kinds of run: a study sweeps every source one at a time; a selection some of them; a
@@ -318,20 +320,20 @@ class RunInfo:
 
     ``kind`` is one of ``study``, ``selection``, ``coalition``, ``embargo`` (see
     :data:`TABLE_KINDS`); ``n_years`` and ``n_panel`` are the ``Y`` and ``N`` of the failure
-    rate.
+    rate (years swept, countries in the sweep's panel).
     """
 
     id: str
     command: str
     commodity: str
-    kind: str
     unit: str
     parameters: Mapping[str, Any]
     n_panel: int
-    n_years: int
     data_versions: Mapping[int, str]
     targets: tuple[str, ...] = ()
     extra: Mapping[str, Any] | None = None
+    kind: str = "study"
+    n_years: int = 0  # 0: the number of years in the runs written
 
 
 def _scenario_rows(runs: pd.DataFrame, info: RunInfo, created: str) -> pd.DataFrame:
@@ -597,11 +599,16 @@ def write_sweep(
     """Write (or replace) every run of a sweep as a scenario, then its summaries; return the
     scenario ids in the order of ``runs``.
 
-    The ``(:Run)`` is ``running`` until the last scenario and the summaries (``tables``, for
-    study and selection runs) are stored, then ``complete``; an exception on the way (Ctrl-C
-    included) marks it ``interrupted`` and re-raises. Scenarios written before stay whole.
+    The ``(:Run)`` is ``running`` until the last scenario and the summaries are stored, then
+    ``complete``; an exception on the way (Ctrl-C included) marks it ``interrupted`` and
+    re-raises. Scenarios written before stay whole. The summaries are ``tables`` (of study and
+    selection runs), computed from ``runs`` and ``impacts`` when not given.
     """
     check_schema(store, writing=True)
+    if not info.n_years:
+        info = replace(info, n_years=int(runs["year"].nunique()))
+    if tables is None and info.kind in TABLE_KINDS:
+        tables = study_tables(runs, impacts, info.n_years, info.n_panel)
     created = _now()
     in_order = _scenario_rows(runs, info, created)
     # Written in id order: two writers of the same scenarios then lock them in the same order.
@@ -755,6 +762,9 @@ def study_runs(store: GraphStore, commodity: str, mode: str = "export") -> pd.Da
     find_run(store, commodity, mode)  # raises, with the reason, when there is none
     runs = runs_of(store, commodity, mode)
     done = runs[(runs["kind"] == "study") & (runs["status"] == "complete")].copy()
+    for name in PARAMETER_NAMES:  # a run stores the parameters it was given
+        if name not in done:
+            done[name] = None
     done["key"] = done["parameters"]
     done["run_ids"] = [[str(i)] for i in done["id"]]
     done["shocks"] = [sorted(map(float, f), reverse=True) for f in done["fractions"]]

@@ -38,7 +38,7 @@ def sources_section(study: Study) -> Section:
     for shock in study.shocks:
         table, context = study.source_tables[shock]
         top = table.head(study.top).copy()
-        top.insert(2, "name", [study.name(code) for code in top["source"]])
+        top["name"] = [study.name(code) for code in top["source"]]  # as loaded
         blocks.append(
             table_block(
                 top,
