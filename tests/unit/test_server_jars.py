@@ -51,3 +51,25 @@ def test_failed_download_names_the_url(tmp_path: Path) -> None:
         ServerError, match=r"could not download .*thing-1.0.jar.*CRITMIN_MAVEN_REPO"
     ):
         _fetch(_jar(b"good"), tmp_path / "cache" / "thing-1.0.jar", missing)
+
+
+def test_a_changed_cached_jar_is_fetched_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from critmin.server import jars
+
+    good = b"good"
+    jar = _jar(good)
+    monkeypatch.setattr(jars, "pinned_jars", lambda: [jar])
+    monkeypatch.setenv("CRITMIN_MAVEN_REPO", _repository(tmp_path, good))
+    monkeypatch.setattr(jars, "cache_dir", lambda: tmp_path / "cache")
+    cached = tmp_path / "cache" / jar.repository_path
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"gooX")  # same size, one byte flipped
+    fetched: list[Jar] = []
+    paths = jars.ensure_jars(progress=fetched.append)
+    assert fetched == [jar] and paths["lib"] == [cached]
+    assert cached.read_bytes() == good
+    fetched.clear()
+    jars.ensure_jars(progress=fetched.append)
+    assert fetched == []  # intact now: nothing fetched

@@ -116,22 +116,29 @@ def _fetch(jar: Jar, target: Path, repository: str) -> None:
         part.unlink(missing_ok=True)
 
 
+def _verified(jar: Jar, path: Path) -> bool:
+    """Whether ``path`` holds exactly the pinned jar (size first, then SHA-256)."""
+    return path.is_file() and path.stat().st_size == jar.size and _sha256(path) == jar.sha256
+
+
 def ensure_jars(progress: Callable[[Jar], None] | None = None) -> dict[str, list[Path]]:
     """Make every pinned jar present and verified in the cache; return paths by role.
 
-    Cached jars are trusted by size (they were hashed when they entered the cache); anything
-    missing is fetched in parallel. Raises :class:`ServerError` with the failing URL.
+    Every cached jar is checked against its pinned SHA-256 at every start (a jar changed in
+    the cache, even by one byte, is never put on the classpath: it is fetched again); hashing
+    the ~135 MB set costs under a second. Anything missing or changed is fetched in parallel.
+    Raises :class:`ServerError` with the failing URL.
     """
     jars = pinned_jars()
     root = cache_dir()
     repository = os.environ.get("CRITMIN_MAVEN_REPO", MAVEN_CENTRAL)
     paths: dict[str, list[Path]] = {"lib": [], "plugin": []}
-    missing: list[tuple[Jar, Path]] = []
     for jar in jars:
         target = root / jar.repository_path
         paths[jar.role].append(target)
-        if not (target.is_file() and target.stat().st_size == jar.size):
-            missing.append((jar, target))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        intact = list(pool.map(_verified, jars, [root / j.repository_path for j in jars]))
+    missing = [(j, root / j.repository_path) for j, ok in zip(jars, intact, strict=True) if not ok]
 
     def fetch(item: tuple[Jar, Path]) -> None:
         _fetch(item[0], item[1], repository)
