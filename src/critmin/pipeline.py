@@ -227,6 +227,14 @@ def run_sweep(
     if resolved.fail_abs is None:
         resolved = replace(resolved, fail_abs=DEFAULT_FAIL_ABS[panel.unit])
     params = asdict(resolved)  # every parameter, defaults included: part of the scenario id
+    sources = [code.strip().upper() for code in sources] if sources else None
+    targets = [code.strip().upper() for code in targets] if targets else None
+    absent = sorted(set(sources or []) - set(panel.countries))
+    if absent:
+        raise InvalidParameters(
+            f"no {group.id} trade of {', '.join(absent)} in {panel.years[0]}-{panel.years[-1]}: "
+            "a source must be the ISO3 code of a country in the network (e.g. COD, CHN)"
+        )
     started = time.perf_counter()
     try:
         result = sweep(

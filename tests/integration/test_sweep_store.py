@@ -306,3 +306,10 @@ def test_a_graph_of_the_first_model_gets_a_clear_message_and_migrates(
     store.schema_checked = False
     run_sweep(store, "cobalt")
     assert not source_table(store, "cobalt", 1.0)[0].empty
+
+
+def test_source_codes_in_any_case_and_unknown_ones_named(loaded: GraphStore) -> None:
+    lower = run_sweep(loaded, "cobalt", sources=["cod"], write=False)
+    assert set(lower.result.runs["sources"]) == {"COD"}
+    with pytest.raises(InvalidParameters, match="XXX"):
+        run_sweep(loaded, "cobalt", sources=["COD", "xxx"], write=False)

@@ -23,6 +23,10 @@ def parse_years(text: str | None) -> list[int] | None:
     [2002, 2003, 2004]
     >>> parse_years("2003,2005-2006")
     [2003, 2005, 2006]
+    >>> parse_years("2024-2002")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    BadParameter: years '2024-2002' run backwards: write 2002-2024
     """
     if not text:
         return None
@@ -30,11 +34,14 @@ def parse_years(text: str | None) -> list[int] | None:
     for part in text.split(","):
         first, _, last = part.strip().partition("-")
         try:
-            years.update(range(int(first), int(last or first) + 1))
+            start, stop = int(first), int(last or first)
         except ValueError:
             raise typer.BadParameter(
                 f"years must look like 2002-2024 or 2019,2021: {text!r}"
             ) from None
+        if stop < start:
+            raise typer.BadParameter(f"years {part.strip()!r} run backwards: write {stop}-{start}")
+        years.update(range(start, stop + 1))
     return sorted(years)
 
 
