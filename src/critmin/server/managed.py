@@ -255,33 +255,38 @@ class ManagedNeo4j:
         if not (self.home / "data" / "dbms").exists():
             self._set_initial_password(java, classpath, credentials.password)
         heap = os.environ.get("CRITMIN_NEO4J_HEAP", "1g")
-        pid = os.posix_spawn(
-            str(java),
-            [
+        self._owner_only()
+        previous = os.umask(0o077)  # what the server creates is its owner's only
+        try:
+            pid = os.posix_spawn(
                 str(java),
-                f"-Xmx{heap}",
-                *JVM_OPTIONS,
-                "-cp",
-                classpath,
-                ENTRY_POINT,
-                f"--home-dir={self.home}",
-                f"--config-dir={self.home / 'conf'}",
-            ],
-            self._java_env(),
-            file_actions=[
-                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                (
-                    os.POSIX_SPAWN_OPEN,
-                    1,
-                    str(self.console_log),
-                    os.O_WRONLY | os.O_CREAT | os.O_APPEND,
-                    0o600,
-                ),
-                (os.POSIX_SPAWN_DUP2, 1, 2),
-            ],
-            setsid=True,  # its own session: it outlives the CLI and ignores Ctrl-C sent to it
-        )
-        self._pid_file.write_text(str(pid))
+                [
+                    str(java),
+                    f"-Xmx{heap}",
+                    *JVM_OPTIONS,
+                    "-cp",
+                    classpath,
+                    ENTRY_POINT,
+                    f"--home-dir={self.home}",
+                    f"--config-dir={self.home / 'conf'}",
+                ],
+                self._java_env(),
+                file_actions=[
+                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                    (
+                        os.POSIX_SPAWN_OPEN,
+                        1,
+                        str(self.console_log),
+                        os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                        0o600,
+                    ),
+                    (os.POSIX_SPAWN_DUP2, 1, 2),
+                ],
+                setsid=True,  # its own session: it outlives the CLI and ignores Ctrl-C sent to it
+            )
+            self._pid_file.write_text(str(pid))
+        finally:
+            os.umask(previous)
         say(f"started Neo4j {self.version} with Java {major} (pid {pid}); waiting for Bolt")
         self._wait_until_ready(pid, credentials, timeout)
         return self.status()
@@ -295,16 +300,36 @@ class ManagedNeo4j:
                 link.symlink_to(jar)
 
     def _set_initial_password(self, java: Path, classpath: str, password: str) -> None:
-        done = subprocess.run(
-            [str(java), "-cp", classpath, ADMIN_TOOL, "dbms", "set-initial-password", password],
-            capture_output=True,
-            text=True,
-            env=self._java_env(),
-            timeout=120,
-            check=False,
-        )
+        """Set the first password without showing it in the process list: neo4j-admin reads
+        its arguments from an owner-only file (``@file``, picocli's argument files)."""
+        arguments = self.home / "run" / "initial-password.args"
+        fd = os.open(arguments, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(password + "\n")
+        command = [str(java), "-cp", classpath, ADMIN_TOOL, "dbms", "set-initial-password"]
+        try:
+            done = subprocess.run(
+                [*command, f"@{arguments}"],
+                capture_output=True,
+                text=True,
+                env=self._java_env(),
+                timeout=120,
+                check=False,
+                umask=0o077,
+            )
+        finally:
+            arguments.unlink(missing_ok=True)
         if done.returncode != 0:
             raise ServerError(f"neo4j-admin set-initial-password failed: {done.stderr.strip()}")
+
+    def _owner_only(self) -> None:
+        """The managed home (store files, auth, logs) readable by its owner only."""
+        for folder, _subfolders, files in os.walk(self.home):
+            os.chmod(folder, 0o700)
+            for name in files:
+                path = Path(folder) / name
+                if not path.is_symlink():
+                    os.chmod(path, path.stat().st_mode & 0o700)
 
     def _wait_until_ready(self, pid: int, credentials: Credentials, timeout: float) -> None:
         from neo4j import GraphDatabase
