@@ -18,15 +18,62 @@
 //
 // :params {scenario: 'sc_35bec6c4ce1f085e8eaf', target: 'CHN', max_hops: 4, min_share: 0.01, limit: 10}
 MATCH (s:Scenario {id: $scenario})-[:HIT]->(start:Impact {source: true})
-MATCH p = (start) ((:Impact)-[t:TRANSMITS WHERE t.share >= $min_share]->(:Impact)){1,6}
-          (:Impact {iso3: $target})
-WHERE length(p) <= toInteger($max_hops)
-  AND size(nodes(p)) = size(reduce(seen = [], n IN nodes(p) |
-                                   CASE WHEN n IN seen THEN seen ELSE seen + n END))
+// One branch per path length (a length must be a literal in Cypher), each written out hop by
+// hop, so the search drops a hop below min_share, and a country already on the path, as soon as
+// it reaches them instead of listing every walk first.
+CALL (start) {
+  WITH * WHERE toInteger($max_hops) >= 1
+  MATCH p = (start)-[r1:TRANSMITS]->(n1:Impact {iso3: $target})
+  WHERE r1.share >= $min_share AND NOT n1 IN [start]
+  RETURN p
+  UNION ALL
+  WITH * WHERE toInteger($max_hops) >= 2
+  MATCH p = (start)-[r1:TRANSMITS]->(n1:Impact)-[r2:TRANSMITS]->(n2:Impact {iso3: $target})
+  WHERE r1.share >= $min_share AND r2.share >= $min_share AND NOT n1 IN [start]
+    AND NOT n2 IN [start, n1]
+  RETURN p
+  UNION ALL
+  WITH * WHERE toInteger($max_hops) >= 3
+  MATCH p = (start)-[r1:TRANSMITS]->(n1:Impact)-[r2:TRANSMITS]->(n2:Impact)
+            -[r3:TRANSMITS]->(n3:Impact {iso3: $target})
+  WHERE r1.share >= $min_share AND r2.share >= $min_share AND r3.share >= $min_share
+    AND NOT n1 IN [start] AND NOT n2 IN [start, n1] AND NOT n3 IN [start, n1, n2]
+  RETURN p
+  UNION ALL
+  WITH * WHERE toInteger($max_hops) >= 4
+  MATCH p = (start)-[r1:TRANSMITS]->(n1:Impact)-[r2:TRANSMITS]->(n2:Impact)
+            -[r3:TRANSMITS]->(n3:Impact)-[r4:TRANSMITS]->(n4:Impact {iso3: $target})
+  WHERE r1.share >= $min_share AND r2.share >= $min_share AND r3.share >= $min_share
+    AND r4.share >= $min_share AND NOT n1 IN [start] AND NOT n2 IN [start, n1]
+    AND NOT n3 IN [start, n1, n2] AND NOT n4 IN [start, n1, n2, n3]
+  RETURN p
+  UNION ALL
+  WITH * WHERE toInteger($max_hops) >= 5
+  MATCH p = (start)-[r1:TRANSMITS]->(n1:Impact)-[r2:TRANSMITS]->(n2:Impact)
+            -[r3:TRANSMITS]->(n3:Impact)-[r4:TRANSMITS]->(n4:Impact)
+            -[r5:TRANSMITS]->(n5:Impact {iso3: $target})
+  WHERE r1.share >= $min_share AND r2.share >= $min_share AND r3.share >= $min_share
+    AND r4.share >= $min_share AND r5.share >= $min_share AND NOT n1 IN [start]
+    AND NOT n2 IN [start, n1] AND NOT n3 IN [start, n1, n2] AND NOT n4 IN [start, n1, n2, n3]
+    AND NOT n5 IN [start, n1, n2, n3, n4]
+  RETURN p
+  UNION ALL
+  WITH * WHERE toInteger($max_hops) >= 6
+  MATCH p = (start)-[r1:TRANSMITS]->(n1:Impact)-[r2:TRANSMITS]->(n2:Impact)
+            -[r3:TRANSMITS]->(n3:Impact)-[r4:TRANSMITS]->(n4:Impact)-[r5:TRANSMITS]->(n5:Impact)
+            -[r6:TRANSMITS]->(n6:Impact {iso3: $target})
+  WHERE r1.share >= $min_share AND r2.share >= $min_share AND r3.share >= $min_share
+    AND r4.share >= $min_share AND r5.share >= $min_share AND r6.share >= $min_share
+    AND NOT n1 IN [start] AND NOT n2 IN [start, n1] AND NOT n3 IN [start, n1, n2]
+    AND NOT n4 IN [start, n1, n2, n3] AND NOT n5 IN [start, n1, n2, n3, n4]
+    AND NOT n6 IN [start, n1, n2, n3, n4, n5]
+  RETURN p
+}
 WITH s, p, [r IN relationships(p) | coalesce(r.tonnes, r.value_usd)] AS hops,
      [r IN relationships(p) | r.share] AS shares,
      CASE s.unit WHEN 't' THEN 3 ELSE 0 END AS digits
-WITH s, p, hops, digits, reduce(low = shares[0], q IN shares | CASE WHEN q < low THEN q ELSE low END)
+WITH s, p, hops, digits,
+     reduce(low = shares[0], q IN shares | CASE WHEN q < low THEN q ELSE low END)
        AS bottleneck_share,
      reduce(low = hops[0], q IN hops | CASE WHEN q < low THEN q ELSE low END) AS bottleneck
 RETURN [n IN nodes(p) | n.iso3] AS path, length(p) AS n_hops,
