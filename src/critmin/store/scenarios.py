@@ -245,10 +245,12 @@ MATCH (r:Run {id: $id}) WHERE r.status = 'running'
 SET r.status = 'interrupted', r.interrupted_at = $now, r.reason = $reason
 """
 
-DELETE_SUMMARIES = """
-MATCH (x) WHERE (x:SweepSource OR x:SweepCountry OR x:SweepExposure) AND x.run_id = $run_id
-DETACH DELETE x
-"""
+# Each through its index (run_id first): a run's earlier summary rows, when it is written again.
+DELETE_SUMMARIES = (
+    "MATCH (x:SweepSource {run_id: $run_id}) WHERE x.shock IS NOT NULL DELETE x",
+    "MATCH (x:SweepCountry {run_id: $run_id}) WHERE x.shock IS NOT NULL DELETE x",
+    "MATCH (x:SweepExposure {run_id: $run_id}) WHERE x.country IS NOT NULL DELETE x",
+)
 
 CREATE_SWEEP_SOURCES = "UNWIND $rows AS row CREATE (x:SweepSource) SET x = row"
 CREATE_SWEEP_COUNTRIES = "UNWIND $rows AS row CREATE (x:SweepCountry) SET x = row"
@@ -626,7 +628,7 @@ def write_sweep(
         if tables is not None and info.kind in TABLE_KINDS:
             names = dict(store.query(COUNTRY_NAMES).itertuples(index=False, name=None))
             summaries = _summary_rows(tables, info, names)
-        finish: list[Statement] = [(DELETE_SUMMARIES, {"run_id": info.id}, None)]
+        finish: list[Statement] = [(c, {"run_id": info.id}, None) for c in DELETE_SUMMARIES]
         for cypher, rows in summaries:
             finish += [
                 (cypher, {"rows": rows[i : i + SUMMARY_BATCH]}, None)
