@@ -75,11 +75,11 @@ WITH s, p, [r IN relationships(p) | coalesce(r.tonnes, r.value_usd)] AS hops,
 WITH s, p, hops, digits,
      reduce(low = shares[0], q IN shares | CASE WHEN q < low THEN q ELSE low END)
        AS bottleneck_share,
-     reduce(low = hops[0], q IN hops | CASE WHEN q < low THEN q ELSE low END) AS bottleneck
+     reduce(low = hops[0], q IN hops | CASE WHEN q < low THEN q ELSE low END) AS weakest
 RETURN [n IN nodes(p) | n.iso3] AS path, length(p) AS n_hops,
        [q IN hops | round(q, digits)] AS hop_losses,
        [r IN relationships(p) | r.first_round] AS first_rounds,
-       round(bottleneck, digits) AS bottleneck, round(bottleneck_share, 4) AS bottleneck_share,
+       round(weakest, digits) AS bottleneck, round(bottleneck_share, 4) AS bottleneck_share,
        s.unit AS unit
-ORDER BY bottleneck DESC, n_hops, path
+ORDER BY weakest DESC, n_hops, path
 LIMIT toInteger($limit)
