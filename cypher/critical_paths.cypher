@@ -18,55 +18,53 @@
 //
 // :params {scenario: 'sc_35bec6c4ce1f085e8eaf', target: 'CHN', max_hops: 4, min_share: 0.01, limit: 10}
 MATCH (s:Scenario {id: $scenario})-[:HIT]->(start:Impact {source: true})
+MATCH (s)-[:HIT]->(end:Impact {iso3: $target})
+WHERE end <> start
 // One branch per path length (a length must be a literal in Cypher), each written out hop by
-// hop, so the search drops a hop below min_share, and a country already on the path, as soon as
-// it reaches them instead of listing every walk first.
-CALL (start) {
+// hop between the two ends, so the search drops a hop below min_share, and a country already on
+// the path, as soon as it reaches them instead of listing every walk first.
+CALL (start, end) {
   WITH * WHERE toInteger($max_hops) >= 1
-  MATCH p = (start)-[r1:TRANSMITS]->(n1:Impact {iso3: $target})
-  WHERE r1.share >= $min_share AND NOT n1 IN [start]
+  MATCH p = (start)-[r1:TRANSMITS]->(end)
+  WHERE r1.share >= $min_share
   RETURN p
   UNION ALL
   WITH * WHERE toInteger($max_hops) >= 2
-  MATCH p = (start)-[r1:TRANSMITS]->(n1:Impact)-[r2:TRANSMITS]->(n2:Impact {iso3: $target})
-  WHERE r1.share >= $min_share AND r2.share >= $min_share AND NOT n1 IN [start]
-    AND NOT n2 IN [start, n1]
+  MATCH p = (start)-[r1:TRANSMITS]->(n1:Impact)-[r2:TRANSMITS]->(end)
+  WHERE r1.share >= $min_share AND r2.share >= $min_share AND NOT n1 IN [start, end]
   RETURN p
   UNION ALL
   WITH * WHERE toInteger($max_hops) >= 3
-  MATCH p = (start)-[r1:TRANSMITS]->(n1:Impact)-[r2:TRANSMITS]->(n2:Impact)
-            -[r3:TRANSMITS]->(n3:Impact {iso3: $target})
+  MATCH p = (start)-[r1:TRANSMITS]->(n1:Impact)-[r2:TRANSMITS]->(n2:Impact)-[r3:TRANSMITS]->(end)
   WHERE r1.share >= $min_share AND r2.share >= $min_share AND r3.share >= $min_share
-    AND NOT n1 IN [start] AND NOT n2 IN [start, n1] AND NOT n3 IN [start, n1, n2]
+    AND NOT n1 IN [start, end] AND NOT n2 IN [start, end, n1]
   RETURN p
   UNION ALL
   WITH * WHERE toInteger($max_hops) >= 4
   MATCH p = (start)-[r1:TRANSMITS]->(n1:Impact)-[r2:TRANSMITS]->(n2:Impact)
-            -[r3:TRANSMITS]->(n3:Impact)-[r4:TRANSMITS]->(n4:Impact {iso3: $target})
+            -[r3:TRANSMITS]->(n3:Impact)-[r4:TRANSMITS]->(end)
   WHERE r1.share >= $min_share AND r2.share >= $min_share AND r3.share >= $min_share
-    AND r4.share >= $min_share AND NOT n1 IN [start] AND NOT n2 IN [start, n1]
-    AND NOT n3 IN [start, n1, n2] AND NOT n4 IN [start, n1, n2, n3]
+    AND r4.share >= $min_share AND NOT n1 IN [start, end] AND NOT n2 IN [start, end, n1]
+    AND NOT n3 IN [start, end, n1, n2]
   RETURN p
   UNION ALL
   WITH * WHERE toInteger($max_hops) >= 5
   MATCH p = (start)-[r1:TRANSMITS]->(n1:Impact)-[r2:TRANSMITS]->(n2:Impact)
-            -[r3:TRANSMITS]->(n3:Impact)-[r4:TRANSMITS]->(n4:Impact)
-            -[r5:TRANSMITS]->(n5:Impact {iso3: $target})
+            -[r3:TRANSMITS]->(n3:Impact)-[r4:TRANSMITS]->(n4:Impact)-[r5:TRANSMITS]->(end)
   WHERE r1.share >= $min_share AND r2.share >= $min_share AND r3.share >= $min_share
-    AND r4.share >= $min_share AND r5.share >= $min_share AND NOT n1 IN [start]
-    AND NOT n2 IN [start, n1] AND NOT n3 IN [start, n1, n2] AND NOT n4 IN [start, n1, n2, n3]
-    AND NOT n5 IN [start, n1, n2, n3, n4]
+    AND r4.share >= $min_share AND r5.share >= $min_share AND NOT n1 IN [start, end]
+    AND NOT n2 IN [start, end, n1] AND NOT n3 IN [start, end, n1, n2]
+    AND NOT n4 IN [start, end, n1, n2, n3]
   RETURN p
   UNION ALL
   WITH * WHERE toInteger($max_hops) >= 6
   MATCH p = (start)-[r1:TRANSMITS]->(n1:Impact)-[r2:TRANSMITS]->(n2:Impact)
             -[r3:TRANSMITS]->(n3:Impact)-[r4:TRANSMITS]->(n4:Impact)-[r5:TRANSMITS]->(n5:Impact)
-            -[r6:TRANSMITS]->(n6:Impact {iso3: $target})
+            -[r6:TRANSMITS]->(end)
   WHERE r1.share >= $min_share AND r2.share >= $min_share AND r3.share >= $min_share
     AND r4.share >= $min_share AND r5.share >= $min_share AND r6.share >= $min_share
-    AND NOT n1 IN [start] AND NOT n2 IN [start, n1] AND NOT n3 IN [start, n1, n2]
-    AND NOT n4 IN [start, n1, n2, n3] AND NOT n5 IN [start, n1, n2, n3, n4]
-    AND NOT n6 IN [start, n1, n2, n3, n4, n5]
+    AND NOT n1 IN [start, end] AND NOT n2 IN [start, end, n1] AND NOT n3 IN [start, end, n1, n2]
+    AND NOT n4 IN [start, end, n1, n2, n3] AND NOT n5 IN [start, end, n1, n2, n3, n4]
   RETURN p
 }
 WITH s, p, [r IN relationships(p) | coalesce(r.tonnes, r.value_usd)] AS hops,
