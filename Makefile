@@ -29,6 +29,7 @@ bench: $(BIN)/critmin
 	$(BIN)/python -m bench.bench_engine
 	$(BIN)/python -m bench.bench_load
 	$(BIN)/python -m bench.bench_writeback
+	$(BIN)/python -m bench.bench_queries
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
