@@ -434,7 +434,9 @@ def log(message: str) -> None:
 
 
 def store_size(server: Server) -> dict[str, Any]:
-    """Scenarios, nodes and relationships (count store) and the database's size on disk."""
+    """Scenarios, nodes and relationships (count store) and the database's size on disk (after
+    a checkpoint: store files grow only when the page cache flushes)."""
+    server.store.execute("CALL db.checkpoint()")
     one = server.store.records
     sizes = {
         "scenarios": one("MATCH (s:Scenario) RETURN count(s) AS n")[0]["n"],
@@ -442,8 +444,13 @@ def store_size(server: Server) -> dict[str, Any]:
         "relationships": one("MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"],
     }
     data = server.neo4j.home / "data"
-    files = [p for p in data.rglob("*") if p.is_file()]
-    sizes["disk_mb"] = round(sum(p.stat().st_size for p in files) / 2**20)
+
+    def mb(folder: Path) -> int:
+        return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20)
+
+    sizes["disk_mb"] = mb(data)  # everything: store files, schema indexes, transaction logs
+    sizes["store_mb"] = mb(data / "databases" / "neo4j")  # what the page cache would hold
+    sizes["tx_logs_mb"] = mb(data / "transactions" / "neo4j")
     return sizes
 
 
@@ -888,7 +895,11 @@ def measure_queries(
             a.keys == b.keys or sorted(map(str, a.keys)) == sorted(map(str, b.keys))
             for a, b in zip(times["v1"], times["v2"], strict=True)
         )
-        entry: dict[str, Any] = {"v1_v2_same_rows": f"{same}/{len(samples)}"}
+        entry: dict[str, Any] = {
+            "v1_v2_same_rows": f"{same}/{len(samples)}",
+            # the library text timed (other engineers edit cypher/ while this runs)
+            "v2_cypher_sha256_16": hashlib.sha256(bench.v2.encode()).hexdigest()[:16],
+        }
         entry["differences"] = [
             {"sample": i, "v1": a.keys, "v2": b.keys, "v1_timed_out": a.timed_out}
             for i, (a, b) in enumerate(zip(times["v1"], times["v2"], strict=True))
@@ -1190,6 +1201,7 @@ def main() -> None:
         figures["write_per_parameter_set"] = growth.per_set
         figures["write_total"] = {m: s.report() for m, s in growth.writes.items()}
     figures["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    figures["machine"]["git_head_after"] = git_head()
     figures["wall_s"] = round(time.perf_counter() - wall_started, 1)
     figures["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     output.parent.mkdir(exist_ok=True)
@@ -1207,12 +1219,16 @@ def print_tables(figures: dict[str, Any]) -> None:
     print(f"Machine: {figures['machine']['summary']}; {figures['machine']['neo4j']}")
     print(f"Wall time {figures['wall_s'] / 60:.1f} min")
     print()
-    print(f"{'store':8s} {'model':5s} {'scenarios':>10s} {'nodes':>11s} {'rels':>11s} {'MB':>7s}")
+    print(
+        f"{'store':8s} {'model':5s} {'scenarios':>10s} {'nodes':>11s} {'rels':>11s} "
+        f"{'store MB':>9s} {'tx log MB':>9s}"
+    )
     for label, size in sizes.items():
         for model, s in size["stores"].items():
             print(
                 f"{label:8s} {model:5s} {s['scenarios']:>10,} {s['nodes']:>11,} "
-                f"{s['relationships']:>11,} {s['disk_mb']:>7,}"
+                f"{s['relationships']:>11,} {s.get('store_mb', s['disk_mb']):>9,} "
+                f"{s.get('tx_logs_mb', 0):>9,}"
             )
     print()
     header = f"{'query (warm, ms)':22s} {'store':6s} {'v1 p50':>9s} {'v1 p95':>9s}"
