@@ -33,7 +33,8 @@ client wall time (driver round trip with all records fetched); the server's own
 ``available + consumed`` time is recorded too.
 
 Write-back: graph entities (nodes + relationships, from the count store before and after) per
-second of each model's write call, with the time per statement and the client-side rest. The
+second of each model's write call, with the time per statement, in commit, and with no write
+transaction in flight (the client preparing parameters). The
 demo sweep end to end (``run_sweep`` of cobalt_oxides, every year, default parameters: simulate
 + store) is timed on the small store (new scenarios) and again on the large one (a re-run, which
 replaces them).
@@ -53,6 +54,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -434,9 +436,11 @@ def log(message: str) -> None:
 
 
 def store_size(server: Server) -> dict[str, Any]:
-    """Scenarios, nodes and relationships (count store) and the database's size on disk (after
-    a checkpoint: store files grow only when the page cache flushes)."""
-    server.store.execute("CALL db.checkpoint()")
+    """Scenarios, nodes and relationships (count store) and the database's size on disk.
+
+    Store files grow when the page cache is flushed (at checkpoints, every 15 minutes or so by
+    default, and ``db.checkpoint()`` is not in Community Edition), so ``store_mb`` can lag.
+    """
     one = server.store.records
     sizes = {
         "scenarios": one("MATCH (s:Scenario) RETURN count(s) AS n")[0]["n"],
@@ -469,26 +473,46 @@ TimedStatement = tuple[str, str, dict[str, Any], int | None]
 
 @dataclass
 class WriteStats:
-    """One model's write of one sweep (or the sum of several)."""
+    """One model's write of one sweep (or the sum of several).
+
+    The v2 writer may run several transactions at once (``CRITMIN_WRITE_WORKERS``), so the
+    statement and commit times are summed over the transactions (they can add up to more than
+    the wall time), and ``in_flight`` is the wall time during which at least one ran.
+    """
 
     seconds: float = 0.0
     scenarios: int = 0
     entities: int = 0
     transactions: int = 0
     transaction_seconds: float = 0.0  # whole managed transactions: statements + commit
+    in_flight: float = 0.0
     statements: dict[str, float] = field(default_factory=dict)
     created: dict[str, int] = field(default_factory=lambda: {"nodes": 0, "relationships": 0})
+    intervals: list[tuple[float, float]] = field(default_factory=list, repr=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def unit(self, session: Session, statements: Sequence[TimedStatement]) -> None:
         """Run statements in one managed transaction, timing each and the whole."""
         started = time.perf_counter()
         rows = session.execute_write(_timed_statements, statements)
-        self.transaction_seconds += time.perf_counter() - started
-        self.transactions += 1
-        for name, seconds, nodes, rels in rows:
-            self.statements[name] = self.statements.get(name, 0.0) + seconds
-            self.created["nodes"] += nodes
-            self.created["relationships"] += rels
+        stopped = time.perf_counter()
+        with self.lock:
+            self.intervals.append((started, stopped))
+            self.transaction_seconds += stopped - started
+            self.transactions += 1
+            for name, seconds, nodes, rels in rows:
+                self.statements[name] = self.statements.get(name, 0.0) + seconds
+                self.created["nodes"] += nodes
+                self.created["relationships"] += rels
+
+    def close(self) -> None:
+        """Turn the transactions' intervals into ``in_flight`` (their union's length)."""
+        end = float("-inf")
+        for a, b in sorted(self.intervals):
+            if b > end:
+                self.in_flight += b - max(a, end)
+                end = b
+        self.intervals = []
 
     def add(self, other: WriteStats) -> None:
         self.seconds += other.seconds
@@ -496,6 +520,7 @@ class WriteStats:
         self.entities += other.entities
         self.transactions += other.transactions
         self.transaction_seconds += other.transaction_seconds
+        self.in_flight += other.in_flight
         for name, seconds in other.statements.items():
             self.statements[name] = self.statements.get(name, 0.0) + seconds
         for key, value in other.created.items():
@@ -514,11 +539,13 @@ class WriteStats:
             "statement_seconds": {k: round(v, 2) for k, v in self.statements.items()},
             # statements: until each statement's last record (the server builds the change);
             # commit: the rest of the managed transactions (the server applies the change to
-            # the store, its indexes and the log); client: outside the transactions (building
-            # the parameters in Python, small statements, schema checks)
+            # the store, its indexes and the log); both summed over the transactions.
             "in_statements_s": round(in_statements, 2),
             "commit_s": round(self.transaction_seconds - in_statements, 2),
-            "client_s": round(self.seconds - self.transaction_seconds, 2),
+            # wall time with at least one write transaction running, and with none (the
+            # client building parameters in Python, small statements, schema checks)
+            "in_flight_s": round(self.in_flight, 2),
+            "client_s": round(self.seconds - self.in_flight, 2),
         }
 
 
@@ -581,22 +608,25 @@ def write_v1(
     }
     store.execute(V1_UPSERT_RUN, id=info.id, props=run_props)
     stats.seconds = time.perf_counter() - started
+    stats.close()
     stats.entities = entities(store) - before
     return stats
 
 
-V2_NAMES = {
-    v2.LOCK_SCENARIOS: "LOCK_SCENARIOS",
-    v2.DELETE_CASCADES: "DELETE_CASCADES",
-    v2.SET_SCENARIOS: "SET_SCENARIOS",
-    v2.CREATE_SHOCKS: "CREATE_SHOCKS",
-    v2.CREATE_CASCADES: "CREATE_CASCADES",
-    v2.DELETE_SUMMARIES: "DELETE_SUMMARIES",
-    v2.CREATE_SWEEP_SOURCES: "CREATE_SWEEP_SOURCES",
-    v2.CREATE_SWEEP_COUNTRIES: "CREATE_SWEEP_COUNTRIES",
-    v2.CREATE_SWEEP_EXPOSURE: "CREATE_SWEEP_EXPOSURE",
-    v2.FINISH_RUN: "FINISH_RUN",
-}
+def _statement_names() -> dict[str, str]:
+    """The writer's Cypher constants by text (a tuple of statements: ``NAME[i]``)."""
+    names: dict[str, str] = {}
+    for name, value in vars(v2).items():
+        if not name.isupper():
+            continue
+        if isinstance(value, str):
+            names[value] = name
+        elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+            names.update({v: f"{name}[{i}]" for i, v in enumerate(value)})
+    return names
+
+
+V2_NAMES = _statement_names()
 
 
 @contextmanager
@@ -625,6 +655,7 @@ def write_v2(store: GraphStore, outcome: SweepOutcome, info: RunInfo) -> WriteSt
         started = time.perf_counter()
         v2.write_sweep(store, result.runs, result.impacts, result.transmitted, info, outcome.tables)
         stats.seconds = time.perf_counter() - started
+    stats.close()
     stats.entities = entities(store) - before
     return stats
 
@@ -969,6 +1000,24 @@ def cypher_digests() -> dict[str, str]:
     return {n: hashlib.sha256(library[n].cypher.encode()).hexdigest()[:16] for n in names}
 
 
+def _writer_setting(function: str, constant: str) -> Any:
+    """A setting of the v2 writer (its function if this version has one, else its constant)."""
+    if callable(getattr(v2, function, None)):
+        return getattr(v2, function)()
+    return getattr(v2, constant, None)
+
+
+def git_changes() -> list[str]:
+    """Uncommitted changes to what the benchmark runs (others edit src/ and cypher/)."""
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--", "src", "cypher", "bench"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.splitlines()
+
+
 def git_head() -> str:
     done = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
@@ -1136,7 +1185,10 @@ def main() -> None:
             "min_share": 0.01,
             "limit": 10,
             "v1_scenarios_per_transaction": V1_SCENARIOS_PER_TRANSACTION,
-            "v2_scenarios_per_transaction": v2.SCENARIOS_PER_TRANSACTION,
+            "v2_scenarios_per_transaction": _writer_setting(
+                "transaction_size", "SCENARIOS_PER_TRANSACTION"
+            ),
+            "v2_write_workers": _writer_setting("write_workers", "WRITE_WORKERS"),
         },
         "targets": TARGETS,
     }
@@ -1166,6 +1218,7 @@ def main() -> None:
             "servers": 2,
             "load_average_before": [round(x, 2) for x in load_before],
             "git_head": git_head(),
+            "git_uncommitted": git_changes(),
             "cypher_sha256_16": cypher_digests(),
         }
         units = {c: unit_of(stores["v2"], c, y) for c, y in sweeps}
@@ -1261,7 +1314,8 @@ def print_tables(figures: dict[str, Any]) -> None:
         print(
             f"  {model} write time: statements {w['in_statements_s']} s ("
             + ", ".join(f"{k} {v} s" for k, v in top)
-            + f"), commit {w['commit_s']} s, client {w['client_s']} s"
+            + f"), commit {w['commit_s']} s (both summed over transactions); "
+            f"transactions in flight {w['in_flight_s']} s, none {w['client_s']} s"
         )
     print()
     for label, size in sizes.items():
