@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from browser_client import CHROMIUM_ARGS
 from matplotlib.image import imread
 from typer.testing import CliRunner
 
@@ -231,14 +232,7 @@ def _chromium() -> str:
 def _browse(page: Path, profile: Path, *action: str) -> str:
     command = [
         _chromium(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        *CHROMIUM_ARGS,
         "--hide-scrollbars",
         f"--user-data-dir={profile}",
         *action,

@@ -11,7 +11,13 @@ import typer
 
 from critmin.cli.common import Database, Password, Uri, User, console, friendly, open_store
 from critmin.cli.output import show_table, write_frame
-from critmin.store.scenarios import country_table, loss_table, source_table, unfinished_after
+from critmin.store.scenarios import (
+    country_table,
+    loss_table,
+    source_table,
+    suffix,
+    unfinished_after,
+)
 
 app = typer.Typer(help="Tables of stored sweeps: top risk sources, most exposed countries.")
 
@@ -87,7 +93,7 @@ def _losses_view(table: pd.DataFrame, context: dict[str, object]) -> tuple[pd.Da
 
 
 def _hubs_view(table: pd.DataFrame, context: dict[str, object]) -> tuple[pd.DataFrame, str]:
-    unit = "t" if context["unit"] == "t" else "usd"
+    unit = suffix(str(context["unit"]))
     columns = [
         "hub_rank",
         "country",
