@@ -21,6 +21,7 @@ from critmin.simulator.sweep import SweepResult
 from critmin.simulator.tables import StudyTables
 from critmin.store.graph import DEFAULT_BATCH, GraphStore
 from critmin.store.loading import PRODUCED, TRADES, Kind, LoadPlan, apply_plan, plan_load
+from critmin.store.locks import exclusive, holder_label
 from critmin.store.networks import (
     NoTradeData,
     Panel,
@@ -29,6 +30,7 @@ from critmin.store.networks import (
     read_panel,
 )
 from critmin.store.scenarios import RunInfo, new_run_id, write_sweep
+from critmin.store.schema import ensure_schema
 
 # TRANSMITS edges kept per run: those carrying at least 1% of its initial shock. At 0.1%, the
 # 2020 and 2024 HS 282200 sweeps kept 309 edges a run, at 1% 119: the critical paths are the
@@ -113,15 +115,27 @@ def load_files(
     batch_size: int = DEFAULT_BATCH,
     commodities: Path | None = None,
     progress: Progress | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> LoadOutcome:
-    """Read and validate ``files`` (``what``: trades or production), plan, write unless dry run."""
+    """Read and validate ``files`` (``what``: trades or production), plan, write unless dry run.
+
+    A load holds the graph's ``load`` lease from planning to its last write, so two loads run
+    at once (two processes, two machines) never both write the same new rows: the second
+    waits (``on_wait`` is told who holds the lease), then plans against what the first wrote.
+    """
     read, kind, attribute = LOADERS[what]
     data = read(list(files), format)
     names = dict(zip(data.countries["iso3"], data.countries["name"], strict=True))
     frame = getattr(data, attribute)
     named = set(frame["commodity"]) if "commodity" in frame else set()
-    plan = plan_load(store, kind, frame, names, commodity_rows(commodities, also=sorted(named)))
-    written = 0 if dry_run else apply_plan(store, plan, batch_size, progress)
+    rows = commodity_rows(commodities, also=sorted(named))
+    if dry_run:
+        return LoadOutcome(data, plan_load(store, kind, frame, names, rows), 0)
+    ensure_schema(store)
+    holder = holder_label(f"critmin load {what} " + " ".join(Path(f).name for f in files[:3]))
+    with exclusive(store, "load", holder, on_wait=on_wait):
+        plan = plan_load(store, kind, frame, names, rows)
+        written = apply_plan(store, plan, batch_size, progress)
     return LoadOutcome(data, plan, written)
 
 

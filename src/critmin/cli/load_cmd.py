@@ -76,6 +76,11 @@ def _command(what: str) -> Callable[..., None]:
                 batch_size=batch_size,
                 commodities=commodities,
                 progress=lambda n: bar.advance(task, n),
+                on_wait=lambda holder: console.print(
+                    f"waiting: another load is writing ({holder}); this one starts when it "
+                    "ends",
+                    highlight=False,
+                ),
             )
         show(outcome, dry_run)
 

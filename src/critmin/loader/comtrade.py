@@ -243,6 +243,14 @@ def _reports(
             LINE: lines,
         }
     )
+    empty = ok & frame["tonnes"].isna() & frame["value_usd"].isna()
+    problems.add_rows(
+        label,
+        lines[empty],
+        None,
+        [None] * int(empty.sum()),
+        "has neither a weight nor a value (or neither is usable): a flow needs at least one",
+    )
     selfish = ok & (frame["exporter"] == frame["importer"])
     _count(set_aside, "reports naming the reporter as its own partner", selfish)
     return frame.loc[ok & ~selfish], int(unknown.sum())
@@ -265,15 +273,21 @@ def _tonnes(
             label=label,
             column=optional["netwgt"],
             problems=problems,
+            scale=1e-3,
         )
     qty = nothing
     if "qty" in optional and "unit" in optional:
         in_kg = chunk[optional["unit"]].str.strip().str.removesuffix(".0") == KG_UNIT
         qty = parse_amounts(
-            chunk[optional["qty"]], lines, label=label, column=optional["qty"], problems=problems
+            chunk[optional["qty"]],
+            lines,
+            label=label,
+            column=optional["qty"],
+            problems=problems,
+            scale=1e-3,
         ).where(in_kg)
-    kg = net.where(net > 0, qty.where(qty > 0))
-    return kg / 1000.0
+    # Both columns are in kg, scaled to tonnes by parse_amounts.
+    return net.where(net > 0, qty.where(qty > 0))
 
 
 def reconcile(

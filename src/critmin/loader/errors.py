@@ -53,8 +53,24 @@ class Problem:
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column {self.column!r}")
-        what = self.reason if self.value is None else f"value '{self.value}' {self.reason}"
+        what = self.reason if self.value is None else f"value '{shown(self.value)}' {self.reason}"
         return f"{', '.join(where)}: {what}" if where else what
+
+
+#: How many characters of a bad value an error shows (a 1 MB cell is not echoed whole).
+MAX_VALUE_CHARS = 60
+
+
+def shown(value: object) -> str:
+    """``value`` as an error shows it: cut after :data:`MAX_VALUE_CHARS` characters.
+
+    >>> shown("x" * 1_000_000)[-30:]
+    'xxx... (1,000,000 characters)'
+    """
+    text = str(value)
+    if len(text) <= MAX_VALUE_CHARS:
+        return text
+    return f"{text[:MAX_VALUE_CHARS]}... ({len(text):,} characters)"
 
 
 class InputError(CritminError, ValueError):
@@ -130,6 +146,11 @@ class Problems:
 
     def __len__(self) -> int:
         return self._count
+
+    @property
+    def items(self) -> tuple[Problem, ...]:
+        """The problems kept in full (the first :data:`MAX_SHOWN`)."""
+        return tuple(self._kept)
 
     def add(
         self, path: str | None, row: int | None, column: str | None, value: object, reason: str

@@ -28,6 +28,7 @@ from critmin.loader.files import (
     read_table,
 )
 from critmin.loader.validate import duplicated_keys, find_columns, parse_amounts, parse_years
+from critmin.units import Unit
 
 FLOW_COLUMNS = ("year", "exporter", "importer", "hs", "tonnes", "value_usd", "source")
 FLOW_KEYS = ["year", "exporter", "importer", "hs"]
@@ -262,8 +263,12 @@ def parse_year_and_value(
     *,
     label: str,
     problems: Problems,
+    scale: float = 1.0,
 ) -> tuple[pd.Series, pd.Series]:
-    """A chunk's year and trade-value columns, checked: what every flow format reads alike."""
+    """A chunk's year and trade-value columns, checked: what every flow format reads alike.
+
+    ``scale`` converts the file's value unit to USD (1000 for BACI's thousand USD).
+    """
     years = parse_years(
         chunk[cols["year"]], lines, label=label, column=cols["year"], problems=problems
     )
@@ -274,6 +279,8 @@ def parse_year_and_value(
         column=cols["value"],
         problems=problems,
         what="values",
+        scale=scale,
+        unit=Unit.USD,
     )
     return years, value
 
@@ -290,11 +297,13 @@ def _normalise(
     problems: Problems,
 ) -> tuple[pd.DataFrame, int]:
     label, lines = source.label, chunk[LINE]
-    years, value = parse_year_and_value(chunk, cols, lines, label=label, problems=problems)
+    years, value = parse_year_and_value(
+        chunk, cols, lines, label=label, problems=problems, scale=layout.value_scale
+    )
     if layout.value_scale != 1.0:
         # BACI's thousand USD have three decimals: rounding removes float noise such as
         # 142296.512 * 1000 = 142296512.00000001.
-        value = (value * layout.value_scale).round(6)
+        value = value.round(6)
     if "tonnes" in cols:
         tonnes = parse_amounts(
             chunk[cols["tonnes"]], lines, label=label, column=cols["tonnes"], problems=problems
@@ -328,7 +337,15 @@ def _normalise(
 
 
 def check_flows(frame: pd.DataFrame, *, label: str, problems: Problems) -> pd.DataFrame:
-    """Record self-flows and repeated flows of one file as problems."""
+    """Record self-flows, flows without any number and repeated flows of one file as problems."""
+    empty = frame["tonnes"].isna() & frame["value_usd"].isna()
+    problems.add_rows(
+        label,
+        frame.loc[empty, LINE],
+        None,
+        [None] * int(empty.sum()),
+        "has neither a quantity nor a value (or neither is usable): a flow needs at least one",
+    )
     selfish = frame["exporter"] == frame["importer"]
     problems.add_rows(
         label,

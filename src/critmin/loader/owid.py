@@ -22,9 +22,19 @@ _VALUE_COLUMN = re.compile(r"^production_(.+?)(?:_mine)?_tonnes$")
 
 
 def read_owid(
-    source: Source, header: Header, *, wanted: frozenset[str] | None, problems: Problems
+    source: Source,
+    header: Header,
+    *,
+    wanted: frozenset[str] | None,
+    known: frozenset[str],
+    problems: Problems,
+    notes: list[str],
 ) -> Candidates | None:
-    """Candidate production rows of one OWID file (None when it holds nothing wanted)."""
+    """Candidate production rows of one OWID file (None when it holds nothing wanted).
+
+    Only columns of commodities critmin knows (``known``: the bundled USGS commodity table)
+    are read; the others are named in ``notes`` and skipped, never made into new commodities.
+    """
     table = read_whole(source, header)
     cols = column_lookup(table.columns)
     if table.empty:
@@ -36,9 +46,13 @@ def read_owid(
     code = code[table.index]
     by_code = code != ""
     parts = []
+    unknown = []
     for column in table.columns:
         match = _VALUE_COLUMN.match(column.strip().casefold())
         if match is None or (wanted is not None and match.group(1) not in wanted):
+            continue
+        if match.group(1) not in known:
+            unknown.append(column)
             continue
         parts.append(
             pd.DataFrame(
@@ -53,6 +67,12 @@ def read_owid(
                     LINE: table[LINE],
                 }
             )
+        )
+    if unknown:
+        notes.append(
+            f"skipped {len(unknown)} column(s) of {source.label} naming commodities critmin does "
+            f"not know: {', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''} (add them "
+            "to critmin/loader/data/usgs_commodities.csv to load them)"
         )
     if not parts:
         return None

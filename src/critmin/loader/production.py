@@ -126,7 +126,14 @@ def read_production(
             found = (
                 read_usgs(source, header, wanted=wanted, problems=problems, notes=notes)
                 if fmt == "usgs"
-                else read_owid(source, header, wanted=wanted, problems=problems)
+                else read_owid(
+                    source,
+                    header,
+                    wanted=wanted,
+                    known=frozenset(usgs_commodities()),
+                    problems=problems,
+                    notes=notes,
+                )
             )
             if found is not None:
                 frames.append(

@@ -9,6 +9,7 @@ for messages) and the line number. Everything from there on happens here once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -50,8 +51,25 @@ class Candidates:
 NO_VALUE = {
     "W": "withheld (W) to avoid disclosing company data",
     "NA": "not available (NA)",
+    "N/A": "not available (N/A)",
+    "NAN": "not available (nan)",
+    "NULL": "not available (null)",
+    "NONE": "not available (none)",
     "": "no value given",
 }
+
+
+def release_rank(source: str) -> int:
+    """How recent the release a production value comes from is: the MCS year, 0 for OWID.
+
+    Compared across loads too, so a newer release stored earlier is never overwritten by an
+    older one loaded later.
+
+    >>> release_rank("USGS MCS2025"), release_rank("OWID (USGS)")
+    (2025, 0)
+    """
+    match = re.fullmatch(r"USGS MCS(\d{4})", str(source).strip())
+    return int(match.group(1)) if match else 0
 
 
 def normalise(
@@ -119,8 +137,9 @@ def normalise(
             column=str(column),
             problems=problems,
             thousands=True,
+            scale=group["scale"],
         )
-        tonnes[group.index] = numbers * group["scale"]
+        tonnes[group.index] = numbers
     years = parse_years(rows["year"], rows[LINE], label=label, column="year", problems=problems)
     frame = pd.DataFrame(
         {

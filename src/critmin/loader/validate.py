@@ -15,6 +15,7 @@ import pandas as pd
 
 from critmin.loader.errors import MAX_SHOWN, Problems
 from critmin.loader.files import LINE, column_lookup
+from critmin.units import Unit
 
 #: Earliest year accepted (OWID's world cobalt series starts in 1901).
 YEAR_MIN = 1900
@@ -103,8 +104,10 @@ def parse_amounts(
     problems: Problems,
     what: str = "quantities",
     thousands: bool = False,
+    scale: float | pd.Series = 1.0,
+    unit: Unit = Unit.TONNES,
 ) -> pd.Series:
-    """Parse a non-negative quantity or value column.
+    """Parse a non-negative quantity or value column, convert it to ``unit`` and bound it.
 
     Empty cells and ``NA`` (also ``N/A``, ``nan``, ``null``, with any spaces around, as in
     BACI's ``"          NA"``) are missing: NaN, not zero.
@@ -114,19 +117,50 @@ def parse_amounts(
     what : str
         Plural noun for the message ("quantities", "values").
     thousands : bool
-        Accept thousands separators ("1,700"), as USGS writes them.
+        Accept thousands separators ("1,700"), as USGS writes them; only in groups of three
+        ("1,7,0,0" is refused, not read as 1700).
+    scale : float or Series
+        Factor from the file's unit to ``unit`` (1000 for thousand USD or thousand tonnes).
+    unit : Unit
+        The unit after scaling: a number above its :attr:`~critmin.units.Unit.max_flow` (or
+        one that overflows to infinity when scaled) is a problem, never stored.
 
     Returns
     -------
     Series
-        float64; NaN where missing or bad.
+        float64 in ``unit``; NaN where missing or bad.
+
+    Examples
+    --------
+    >>> problems = Problems()
+    >>> cells = pd.Series(["1,700", "1,7,0,0", "1e308", "NA"])
+    >>> out = parse_amounts(cells, pd.Series([2, 3, 4, 5]), label="f.csv", column="kt",
+    ...                     problems=problems, thousands=True, scale=1000.0)
+    >>> out.tolist()
+    [1700000.0, nan, nan, nan]
+    >>> for problem in problems.items:
+    ...     print(problem)  # doctest: +ELLIPSIS
+    f.csv, row 3, column 'kt': value '1,7,0,0' has commas that are not thousands separators...
+    f.csv, row 4, column 'kt': value '1e308' is beyond any float (overflow) tonnes once...
     """
     text = values.str.strip()
     missing = text.str.upper().isin(MISSING)
+    misplaced = pd.Series(False, index=values.index)
     if thousands:
+        has_comma = text.str.contains(",", regex=False)
+        misplaced = has_comma & ~text.str.fullmatch(_GROUPED, na=False)
+        problems.add_rows(
+            label,
+            lines[misplaced],
+            column,
+            values[misplaced],
+            "has commas that are not thousands separators (write 1,700 or 1700; '.' is the "
+            "decimal mark)",
+        )
         text = text.str.replace(",", "", regex=False)
-    numbers = pd.to_numeric(text.where(~missing, ""), errors="coerce").astype("float64")
-    bad = ~missing & ~np.isfinite(numbers)
+    numbers = pd.to_numeric(text.where(~(missing | misplaced), ""), errors="coerce")
+    numbers = numbers.astype("float64")
+    bad = ~missing & ~misplaced & ~np.isfinite(numbers)
     problems.add_rows(
         label,
         lines[bad],
@@ -139,7 +173,30 @@ def parse_amounts(
     problems.add_rows(
         label, lines[negative], column, values[negative], f"is negative ({what} must be >= 0)"
     )
-    return numbers.where(~(bad | negative))
+    with np.errstate(over="ignore"):
+        scaled = numbers * scale
+    huge = scaled > unit.max_flow
+    for idx in scaled.index[huge][:MAX_SHOWN]:
+        problems.add(
+            label,
+            int(lines[idx]),
+            column,
+            values[idx],
+            f"is {_magnitude(scaled[idx])} {unit.label} once converted, above the "
+            f"{unit.max_flow:.0e} {unit.label} no flow or production reaches: check the unit "
+            "and the exponent",
+        )
+    rest = scaled.index[huge][MAX_SHOWN:]
+    problems.add_rows(label, lines[rest], column, values[rest], f"is above {unit.max_flow:.0e}")
+    return scaled.where(~(bad | negative | huge))
+
+
+def _magnitude(number: float) -> str:
+    return f"{number:.3g}" if np.isfinite(number) else "beyond any float (overflow)"
+
+
+#: A number written with thousands separators: 1,700 or 12,345,678.9 (not 1,7,0,0).
+_GROUPED = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
 
 
 def duplicated_keys(

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from critmin.loader.production_pipeline import release_rank
 from critmin.store.graph import DEFAULT_BATCH, GraphStore, neo4j_rows
 from critmin.store.schema import ensure_schema
 
@@ -52,7 +53,16 @@ EXISTING_TRADES = """
 MATCH (e:Country)-[t:TRADES]->(i:Country)
 WHERE t.year IN $years AND t.hs IN $codes
 RETURN t.year AS year, e.iso3 AS exporter, i.iso3 AS importer, t.hs AS hs,
-       t.tonnes AS tonnes, t.value_usd AS value_usd, t.source AS source
+       t.tonnes AS tonnes, t.value_usd AS value_usd, t.source AS source,
+       elementId(t) AS element_id
+"""
+
+# Copies of a relationship (left by two loads that ran at once before loads took the load
+# lease) are deleted, the first one read is kept and compared like any other.
+DELETE_COPIES = """
+UNWIND $rows AS row
+MATCH ()-[t]->() WHERE elementId(t) = row.element_id
+DELETE t
 """
 
 CREATE_PRODUCTION = """
@@ -73,7 +83,7 @@ EXISTING_PRODUCTION = """
 MATCH (c:Country)-[p:PRODUCED]->(m:Commodity)
 WHERE p.year IN $years AND m.id IN $codes
 RETURN p.year AS year, c.iso3 AS country, m.id AS commodity, p.tonnes AS tonnes,
-       p.source AS source
+       p.source AS source, elementId(p) AS element_id
 """
 
 
@@ -88,6 +98,9 @@ class Kind:
     existing: str
     create: str
     update: str
+    #: How recent a row's ``source`` is; a stored row more recent than the loaded one is kept
+    #: (None: the loaded row always replaces the stored one).
+    precedence: Callable[[str], int] | None = None
 
 
 TRADES = Kind(
@@ -107,6 +120,7 @@ PRODUCED = Kind(
     EXISTING_PRODUCTION,
     CREATE_PRODUCTION,
     UPDATE_PRODUCTION,
+    precedence=release_rank,
 )
 
 
@@ -120,23 +134,33 @@ class LoadPlan:
     unchanged: int
     countries: list[dict[str, Any]]
     commodities: list[dict[str, Any]] = field(default_factory=list)
+    #: Stored rows newer (by ``kind.precedence``) than the loaded ones, kept as they are.
+    kept_newer: int = 0
+    #: Element ids of stored copies of a relationship, deleted by the load.
+    copies: list[str] = field(default_factory=list)
 
     @property
     def n_rows(self) -> int:
-        return len(self.new) + len(self.changed)
+        return len(self.new) + len(self.changed) + len(self.copies)
 
     def _rows(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
         return neo4j_rows(frame[list(self.kind.keys + self.kind.values)])
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.kind.name}: {len(self.new):,} new, {len(self.changed):,} changed, "
             f"{self.unchanged:,} unchanged"
         )
+        if self.kept_newer:
+            text += f", {self.kept_newer:,} kept (the stored value is from a newer release)"
+        if self.copies:
+            text += f", {len(self.copies):,} duplicate copies removed"
+        return text
 
     def statements(self) -> list[tuple[str, int]]:
         """The Cypher a load runs (each with ``$rows`` batches) and how many rows each gets."""
         return [
+            (DELETE_COPIES.strip(), len(self.copies)),
             (MERGE_COUNTRIES.strip(), len(self.countries)),
             (MERGE_COMMODITIES.strip(), len(self.commodities)),
             (self.kind.create.strip(), len(self.new)),
@@ -163,10 +187,15 @@ def plan_load(
         years=sorted({int(y) for y in frame["year"]}),
         codes=sorted({str(c) for c in frame[kind.code_column]}),
     )
+    copies: list[str] = []
+    kept_newer = 0
     if existing.empty:
         new, changed, unchanged = frame, frame.iloc[0:0], 0
     else:
         existing = existing.astype({"year": "int64"})
+        repeated = existing.duplicated(list(kind.keys), keep="first")
+        copies = [str(x) for x in existing.loc[repeated, "element_id"]]
+        existing = existing.loc[~repeated].drop(columns="element_id")
         merged = frame.merge(
             existing, on=list(kind.keys), how="left", suffixes=("", "_old"), indicator=True
         )
@@ -174,9 +203,15 @@ def plan_load(
         same = pd.Series(True, index=merged.index)
         for column in kind.values:
             same &= _same(merged[column], merged[f"{column}_old"])
+        older = pd.Series(False, index=merged.index)
+        if kind.precedence is not None:
+            rank = kind.precedence
+            stored = merged["source_old"].where(~is_new, "").map(lambda s: rank(str(s)))
+            older = ~is_new & ~same & (merged["source"].map(lambda s: rank(str(s))) < stored)
         new = frame[is_new.to_numpy()]
-        changed = frame[(~is_new & ~same).to_numpy()]
+        changed = frame[(~is_new & ~same & ~older).to_numpy()]
         unchanged = int((~is_new & same).sum())
+        kept_newer = int(older.sum())
     return LoadPlan(
         kind=kind,
         new=new,
@@ -184,6 +219,8 @@ def plan_load(
         unchanged=unchanged,
         countries=[{"iso3": code, "name": name} for code, name in sorted(countries.items())],
         commodities=commodities or [],
+        kept_newer=kept_newer,
+        copies=copies,
     )
 
 
@@ -195,6 +232,9 @@ def apply_plan(
 ) -> int:
     """Write the plan: nodes, then relationships in ``UNWIND`` batches; return rows written."""
     ensure_schema(store)
+    store.write_batches(
+        DELETE_COPIES, [{"element_id": x} for x in plan.copies], batch_size, progress
+    )
     store.write_batches(MERGE_COUNTRIES, plan.countries, batch_size)
     if plan.commodities:
         store.write_batches(MERGE_COMMODITIES, plan.commodities, batch_size)

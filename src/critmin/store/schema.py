@@ -15,6 +15,7 @@ SCHEMA = (
     "CREATE INDEX scenario_lookup IF NOT EXISTS FOR (s:Scenario) ON (s.commodity, s.year, s.shock)",
     "CREATE INDEX scenario_commodity IF NOT EXISTS FOR (s:Scenario) ON (s.commodity)",
     "CREATE CONSTRAINT critmin_graph IF NOT EXISTS FOR (g:CritminGraph) REQUIRE g.id IS UNIQUE",
+    "CREATE CONSTRAINT critmin_lock IF NOT EXISTS FOR (l:CritminLock) REQUIRE l.name IS UNIQUE",
     "CREATE INDEX run_commodity IF NOT EXISTS FOR (r:Run) ON (r.commodity)",
     "CREATE INDEX sweep_source IF NOT EXISTS FOR (x:SweepSource) ON (x.run_id, x.shock)",
     "CREATE INDEX sweep_country IF NOT EXISTS FOR (x:SweepCountry) ON (x.run_id, x.shock)",
