@@ -11,6 +11,3 @@ from __future__ import annotations
 
 class CritminError(Exception):
     """An error the user can act on; its message says what happened and what to do."""
-
-
-USER_ERRORS: tuple[type[Exception], ...] = (CritminError,)

@@ -105,26 +105,41 @@ LOADERS: dict[str, tuple[Callable[..., Any], Kind, str]] = {
 }
 
 
-def load_files(
+def read_input(
+    what: str, files: Sequence[Path], format: str | None = None, unmapped_tolerance: float = 0.0
+) -> TradeData | ProductionData:
+    """Read and validate ``files`` (``what``: trades or production); touches no database."""
+    read = LOADERS[what][0]
+    if what == "trades":
+        data: TradeData | ProductionData = read(
+            list(files), format, unmapped_tolerance=unmapped_tolerance
+        )
+    elif unmapped_tolerance:
+        raise InvalidParameters("--unmapped-tolerance applies to trade flows only")
+    else:
+        data = read(list(files), format)
+    return data
+
+
+def write_input(
     store: GraphStore,
     what: str,
-    files: Sequence[Path],
-    format: str | None = None,
+    data: TradeData | ProductionData,
     *,
     dry_run: bool = False,
     batch_size: int = DEFAULT_BATCH,
     commodities: Path | None = None,
     progress: Progress | None = None,
     on_wait: Callable[[str], None] | None = None,
+    holder: str = "critmin load",
 ) -> LoadOutcome:
-    """Read and validate ``files`` (``what``: trades or production), plan, write unless dry run.
+    """Plan validated ``data`` against the graph and write it, unless ``dry_run``.
 
     A load holds the graph's ``load`` lease from planning to its last write, so two loads run
     at once (two processes, two machines) never both write the same new rows: the second
     waits (``on_wait`` is told who holds the lease), then plans against what the first wrote.
     """
-    read, kind, attribute = LOADERS[what]
-    data = read(list(files), format)
+    _read, kind, attribute = LOADERS[what]
     names = dict(zip(data.countries["iso3"], data.countries["name"], strict=True))
     frame = getattr(data, attribute)
     named = set(frame["commodity"]) if "commodity" in frame else set()
@@ -132,11 +147,25 @@ def load_files(
     if dry_run:
         return LoadOutcome(data, plan_load(store, kind, frame, names, rows), 0)
     ensure_schema(store)
-    holder = holder_label(f"critmin load {what} " + " ".join(Path(f).name for f in files[:3]))
-    with exclusive(store, "load", holder, on_wait=on_wait):
+    with exclusive(store, "load", holder_label(holder), on_wait=on_wait):
         plan = plan_load(store, kind, frame, names, rows)
         written = apply_plan(store, plan, batch_size, progress)
     return LoadOutcome(data, plan, written)
+
+
+def load_files(
+    store: GraphStore,
+    what: str,
+    files: Sequence[Path],
+    format: str | None = None,
+    *,
+    unmapped_tolerance: float = 0.0,
+    **options: Any,
+) -> LoadOutcome:
+    """Read and validate ``files``, then plan and write them (:func:`write_input`)."""
+    data = read_input(what, files, format, unmapped_tolerance)
+    holder = f"critmin load {what} " + " ".join(Path(f).name for f in files[:3])
+    return write_input(store, what, data, holder=holder, **options)
 
 
 def load_trades(store: GraphStore, files: Sequence[Path], **options: Any) -> LoadOutcome:

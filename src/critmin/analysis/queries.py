@@ -132,8 +132,9 @@ class Parameter:
             converted = _CONVERT[kind](value)
         except (TypeError, ValueError, KeyError):
             article = "an" if kind[0] in "aeiou" else "a"
+            bits = " (Neo4j integers are 64-bit)" if kind == "integer" else ""
             raise QueryError(
-                f"parameter {self.name} must be {article} {kind}, got {value!r}"
+                f"parameter {self.name} must be {article} {kind}{bits}, got {value!r}"
             ) from None
         if self.choices and converted not in self.choices:
             raise QueryError(
@@ -142,10 +143,17 @@ class Parameter:
         return converted
 
 
+#: Neo4j integers are signed 64-bit: a larger one cannot be sent.
+INT64 = (-(2**63), 2**63 - 1)
+
+
 def _integer(value: Any) -> int:
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise ValueError(value)
-    return int(value)
+    number = int(value)
+    if not INT64[0] <= number <= INT64[1]:
+        raise ValueError(value)
+    return number
 
 
 def _float(value: Any) -> float:

@@ -10,7 +10,7 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from critmin.errors import USER_ERRORS
+from critmin.cli.explain import explain, quiet_driver
 from critmin.store.graph import GraphStore
 from critmin.store.settings import resolve_settings
 
@@ -34,14 +34,22 @@ Database = Annotated[
 
 
 def friendly(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn errors a user can act on into one red line and exit code 2 (no traceback)."""
+    """Turn errors a user can act on into one red line and exit code 2 (no traceback).
+
+    What counts as such an error, and its line, is :func:`~critmin.cli.explain.explain`'s
+    call; any other exception is a bug and keeps its traceback.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        quiet_driver()
         try:
             return command(*args, **kwargs)
-        except USER_ERRORS as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        except Exception as exc:
+            line = explain(exc)
+            if line is None:
+                raise
+            err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +12,7 @@ import typer
 from rich.progress import Progress
 
 from critmin.cli.common import Database, Password, Uri, User, console, friendly, open_store
-from critmin.pipeline import LoadOutcome, load_files
+from critmin.pipeline import LoadOutcome, read_input, write_input
 
 app = typer.Typer(help="Load trade flows and production into Neo4j (validated, idempotent).")
 
@@ -28,6 +30,16 @@ DryRun = Annotated[
     bool, typer.Option("--dry-run", help="Show what would be written; write nothing.")
 ]
 BatchSize = Annotated[int, typer.Option(min=1, help="Rows per UNWIND transaction.")]
+Tolerance = Annotated[
+    float,
+    typer.Option(
+        "--unmapped-tolerance",
+        min=0.0,
+        max=1.0,
+        help="trades: the share of rows (0-1) whose country codes critmin does not know that "
+        "may be left out (and listed) instead of failing the load.",
+    ),
+]
 Commodities = Annotated[
     Path | None,
     typer.Option(
@@ -57,28 +69,31 @@ def _command(what: str) -> Callable[..., None]:
         dry_run: DryRun = False,
         batch_size: BatchSize = 5_000,
         commodities: Commodities = None,
+        unmapped_tolerance: Tolerance = 0.0,
         uri: Uri = None,
         user: User = None,
         password: Password = None,
         database: Database = None,
     ) -> None:
+        # Files are read and checked before any server is asked: a bad file is reported even
+        # when no database runs, and nothing is written.
+        data = read_input(what, files, format, unmapped_tolerance)
         with (
             open_store(uri, user, password, database) as store,
             Progress(console=console, transient=True) as bar,
         ):
             task = bar.add_task(f"loading {what}", total=None)
-            outcome = load_files(
+            outcome = write_input(
                 store,
                 what,
-                files,
-                format,
+                data,
                 dry_run=dry_run,
                 batch_size=batch_size,
                 commodities=commodities,
+                holder=shlex.join(["critmin", *sys.argv[1:]])[:200],
                 progress=lambda n: bar.advance(task, n),
                 on_wait=lambda holder: console.print(
-                    f"waiting: another load is writing ({holder}); this one starts when it "
-                    "ends",
+                    f"waiting: another load is writing ({holder}); this one starts when it ends",
                     highlight=False,
                 ),
             )

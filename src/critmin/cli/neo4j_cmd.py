@@ -50,8 +50,17 @@ def start(bolt_port: BoltPort = None, http_port: HttpPort = None) -> None:
 @friendly
 def stop() -> None:
     """Stop the server; its data stays for the next start."""
-    stopped = ManagedNeo4j().stop()
-    console.print("Neo4j stopped" if stopped else "Neo4j was not running")
+    server = ManagedNeo4j()
+    outcome = server.stop()
+    if outcome == "killed":
+        console.print(
+            "Neo4j did not shut down in time and was killed. Committed transactions are safe "
+            "(the next start recovers them from its transaction log). What its log says:\n"
+            + server.log_cause(),
+            highlight=False,
+        )
+    else:
+        console.print("Neo4j stopped" if outcome == "stopped" else "Neo4j was not running")
 
 
 @app.command()

@@ -154,11 +154,12 @@ def simulate(
     database: Database = None,
 ) -> None:
     """Run the shock-diffusion sweep on stored networks and write scenario-tagged results."""
+    chosen = parse_years(years)  # a bad range is refused before any server is asked
     with open_store(uri, user, password, database) as store:
         outcome = sweep_with_progress(
             store,
             commodity,
-            years=parse_years(years),
+            years=chosen,
             fractions=shock or [1.0, 0.5],
             sources=source,
             together=together,

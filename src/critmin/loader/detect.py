@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from critmin.errors import CritminError
 from critmin.loader.errors import InputError
 from critmin.loader.files import Header, Source, key
 
@@ -169,13 +170,17 @@ def classify(
             source.label, 1, None, None, unrecognised(header, formats)
         ) from None
     if signature.kind != wanted:
-        reader = "read_trades" if signature.kind == "trade" else "read_production"
+        how = (
+            "`critmin load trades` (read_trades in Python)"
+            if signature.kind == "trade"
+            else "`critmin load production` (read_production in Python)"
+        )
         raise InputError.single(
             source.label,
             None,
             None,
             None,
-            f"holds {signature.kind} data ({signature.name} format): load it with {reader}",
+            f"holds {signature.kind} data ({signature.name} format): load it with {how}",
         )
     return signature.name
 
@@ -184,4 +189,17 @@ def check_format_name(format: str | None, wanted: Kind) -> None:
     """Refuse a ``format=`` name the reader does not know."""
     formats = TRADE_FORMATS if wanted == "trade" else PRODUCTION_FORMATS
     if format is not None and format not in formats:
-        raise ValueError(f"unknown {wanted} format {format!r}; use one of {', '.join(formats)}")
+        other = PRODUCTION_FORMATS if wanted == "trade" else TRADE_FORMATS
+        hint = (
+            f" ({format} is a {'production' if wanted == 'trade' else 'trade'} format: use "
+            f"`critmin load {'production' if wanted == 'trade' else 'trades'}`)"
+            if format in other
+            else ""
+        )
+        raise UnknownFormat(
+            f"unknown {wanted} format {format!r}; use one of {', '.join(formats)}{hint}"
+        )
+
+
+class UnknownFormat(CritminError, ValueError):
+    """A ``--format`` the reader does not have."""

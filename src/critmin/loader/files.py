@@ -15,6 +15,7 @@ import io
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,7 +68,25 @@ class Source:
 
     @contextmanager
     def open_binary(self) -> Iterator[IO[bytes]]:
-        """Open the raw bytes (decompressing gzip; reading from the archive for a member)."""
+        """Open the raw bytes (decompressing gzip; reading from the archive for a member).
+
+        A compressed file that ends early or is damaged is an :class:`InputError` naming it,
+        whenever the damage is found while reading.
+        """
+        try:
+            with self._open() as fh:
+                yield fh
+        except (EOFError, zlib.error, gzip.BadGzipFile, zipfile.BadZipFile) as exc:
+            raise InputError.single(
+                self.label,
+                None,
+                None,
+                None,
+                f"is damaged or cut short ({exc}): download or copy it again",
+            ) from None
+
+    @contextmanager
+    def _open(self) -> Iterator[IO[bytes]]:
         if self.member is not None:
             with zipfile.ZipFile(self.path) as archive, archive.open(self.member) as fh:
                 yield fh
@@ -252,6 +271,16 @@ def read_header(source: Source) -> Header:
         If the file is empty.
     """
     head = source.head()
+    wide = _wide_encoding(head)
+    if wide is not None:
+        raise InputError.single(
+            source.label,
+            None,
+            None,
+            None,
+            f"is {wide}-encoded; critmin reads UTF-8 (and cp1252 for USGS files): re-save it as "
+            f"UTF-8 (for example `iconv -f {wide} -t UTF-8 IN > OUT`)",
+        )
     text = head.decode("utf-8", "replace").lstrip("\ufeff")
     if not text.strip():
         raise InputError.single(source.label, None, None, None, "is empty (no header, no rows)")
@@ -260,6 +289,22 @@ def read_header(source: Source) -> Header:
     delimiter = max(counts, key=lambda sep: (counts[sep], sep == ","))
     columns = next(csv.reader([first], delimiter=delimiter))
     return Header(tuple(c.strip() for c in columns), delimiter)
+
+
+def _wide_encoding(head: bytes) -> str | None:
+    """UTF-16 or UTF-32, told by the byte-order mark or by the NUL bytes of ASCII text."""
+    for mark, name in (
+        (codecs.BOM_UTF32_LE, "UTF-32"),
+        (codecs.BOM_UTF32_BE, "UTF-32"),
+        (codecs.BOM_UTF16_LE, "UTF-16"),
+        (codecs.BOM_UTF16_BE, "UTF-16"),
+    ):
+        if head.startswith(mark):
+            return name
+    sample = head[:200]
+    if len(sample) >= 8 and sample.count(0) >= len(sample) // 3:
+        return "UTF-16"
+    return None
 
 
 def read_table(

@@ -178,8 +178,10 @@ def check_unknown_share(
     share = unknown_rows / total_rows
     reason = (
         f"is not a country code critmin knows ({unknown_rows:,} of {total_rows:,} rows, "
-        f"{share:.2%}, have unknown codes; unmapped_tolerance is {tolerance:.2%}). "
-        "Fix the code, or raise unmapped_tolerance to drop such rows into the report"
+        f"{share:.2%}, have unknown codes; the tolerance is {tolerance:.2%}). Fix the code, "
+        "add it to critmin/loader/data/country_aliases.csv, or allow such rows to be left out "
+        "(and listed) with `critmin load trades --unmapped-tolerance SHARE` "
+        "(read_trades(unmapped_tolerance=SHARE) in Python)"
     )
     for line, column, value in unmapped.examples.get(label, []):
         problems.add(label, line, column, value, reason)

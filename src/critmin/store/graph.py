@@ -73,6 +73,9 @@ class GraphStore:
             # Our queries name properties that a fresh database has not seen yet; the server's
             # "property key does not exist" notices are noise for them.
             notifications_min_severity="OFF",
+            # Retries ride out a leader switch or a restart; a server that is gone is reported
+            # after this long instead of the driver's 30 s.
+            max_transaction_retry_time=15.0,
         )
         try:
             driver.verify_connectivity()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from critmin.errors import CritminError
 from critmin.server.managed import ManagedNeo4j
@@ -11,6 +12,52 @@ from critmin.server.managed import ManagedNeo4j
 
 class NoDatabaseConfigured(CritminError, RuntimeError):
     """Neither NEO4J_URI nor a managed server's credentials are available."""
+
+
+class BadConnectionSetting(CritminError, ValueError):
+    """The URI (or another connection setting) cannot be used to reach a Neo4j server."""
+
+
+#: URI schemes of the Bolt protocol, which the driver speaks (not Browser's http/https).
+SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+
+
+def check_uri(uri: str) -> str:
+    """``uri`` if the driver can use it; else a one-line error saying what is wrong.
+
+    >>> check_uri("bolt://127.0.0.1:7687")
+    'bolt://127.0.0.1:7687'
+    >>> check_uri("http://127.0.0.1:7474")
+    Traceback (most recent call last):
+    ...
+    critmin.store.settings.BadConnectionSetting: NEO4J_URI 'http://127.0.0.1:7474' is Browser's \
+HTTP address; critmin speaks Bolt: use bolt://HOST:7687 (or neo4j://HOST:7687)
+    """
+    parts = urlsplit(uri.strip())
+    if parts.scheme in ("http", "https"):
+        raise BadConnectionSetting(
+            f"NEO4J_URI {uri!r} is Browser's HTTP address; critmin speaks Bolt: use "
+            "bolt://HOST:7687 (or neo4j://HOST:7687)"
+        )
+    if parts.scheme not in SCHEMES:
+        raise BadConnectionSetting(
+            f"NEO4J_URI {uri!r} does not start with one of {', '.join(s + '://' for s in SCHEMES)}"
+        )
+    try:
+        port = parts.port
+        host = parts.hostname
+    except ValueError as exc:
+        raise BadConnectionSetting(f"NEO4J_URI {uri!r} is malformed: {exc}") from None
+    if not host or (port is not None and not 0 < port < 65536):
+        raise BadConnectionSetting(
+            f"NEO4J_URI {uri!r} names no usable host and port: write e.g. bolt://127.0.0.1:7687"
+        )
+    if parts.path not in ("", "/"):
+        raise BadConnectionSetting(
+            f"NEO4J_URI {uri!r} has a path ({parts.path!r}); name the database with "
+            "--database / NEO4J_DATABASE instead"
+        )
+    return uri
 
 
 @dataclass(frozen=True)
@@ -40,7 +87,7 @@ def resolve_settings(
     database = database or os.environ.get("NEO4J_DATABASE") or "neo4j"
     if uri:
         return ConnectionSettings(
-            uri=uri,
+            uri=check_uri(uri),
             user=user
             or os.environ.get("NEO4J_USER")
             or os.environ.get("NEO4J_USERNAME")

@@ -1,0 +1,118 @@
+"""The CLI's error boundary: what an error means for the user, in one line, or None for a bug.
+
+:class:`~critmin.errors.CritminError` says it already. The Neo4j driver's, the operating
+system's and the decoders' errors are explained here when their cause is one a user can act on
+(a database that does not exist, a server that went away, a full disk, a read-only folder);
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import sys
+import zlib
+
+from neo4j.exceptions import (
+    AuthError,
+    ClientError,
+    ConfigurationError,
+    DatabaseError,
+    IncompleteCommit,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
+
+from critmin.errors import CritminError
+
+GONE = (
+    "the connection to Neo4j was lost ({detail}): the server stopped or went away. Every "
+    "batch is one transaction, so nothing half-written is kept; start the server again "
+    "(`critmin neo4j start`, or yours) and re-run the same command: it completes the work"
+)
+
+_OS = {
+    errno.ENOSPC: "the disk is full while writing {where}: free some space, then re-run",
+    errno.EDQUOT: "the disk quota is exhausted while writing {where}: free some space",
+    errno.EROFS: "{where} is on a read-only file system: choose a writable place",
+    errno.EACCES: "permission denied on {where}: choose a folder you can write to (or fix "
+    "its owner and mode)",
+    errno.EPERM: "operation not permitted on {where}",
+}
+
+# Neo4j status codes a user causes, and what to do about them.
+_CODES = {
+    "Neo.ClientError.Database.DatabaseNotFound": (
+        "the server has no such database ({detail}); Neo4j Community has one database, "
+        "'neo4j': drop --database / NEO4J_DATABASE, or create the database on your server"
+    ),
+    "Neo.ClientError.Security.AuthenticationRateLimit": (
+        "the server refuses logins for a few seconds after repeated wrong passwords: check "
+        "NEO4J_PASSWORD (for the managed server, `critmin neo4j password` prints it), then "
+        "try again"
+    ),
+    "Neo.ClientError.Security.Unauthorized": (
+        "the server refused the credentials ({detail}): check NEO4J_USER and NEO4J_PASSWORD"
+    ),
+}
+
+
+def explain(exc: BaseException) -> str | None:
+    """One line that tells the user what happened and what to do, or None (a bug)."""
+    if isinstance(exc, CritminError):
+        return str(exc)
+    if isinstance(exc, ClientError | DatabaseError | TransientError):
+        detail = exc.message or str(exc)
+        if exc.code in _CODES:
+            return _CODES[exc.code].format(detail=detail)
+        if isinstance(exc, AuthError):
+            return _CODES["Neo.ClientError.Security.Unauthorized"].format(detail=detail)
+        if exc.code and exc.code.startswith("Neo.ClientError.Statement."):
+            return f"the server refused the query: {detail}"
+        if exc.code and exc.code.startswith("Neo.TransientError.General.Memory"):
+            return f"the server ran out of transaction memory: {detail}"
+        return None
+    if isinstance(exc, IncompleteCommit):
+        return (
+            "the connection to Neo4j was lost while a transaction was committing: that one "
+            "batch may or may not be stored. Re-running the same command completes the work "
+            "either way"
+        )
+    if isinstance(exc, ServiceUnavailable | SessionExpired):
+        return GONE.format(detail=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    if isinstance(exc, ConfigurationError):
+        return f"the Neo4j connection settings are not usable: {exc}"
+    if isinstance(exc, UnicodeError):
+        return f"a file is not in the text encoding critmin reads ({exc}); save it as UTF-8"
+    if isinstance(exc, EOFError | zlib.error):
+        return f"a compressed file ends early or is damaged ({exc}); download it again"
+    if isinstance(exc, OSError) and exc.errno in _OS:
+        where = exc.filename if exc.filename else "a file (no name given by the system)"
+        return _OS[exc.errno].format(where=where)
+    return None
+
+
+class _RetryNotice(logging.Handler):
+    """Turns the driver's retry warnings into one line on stderr, once per command."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.told = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.told or "will be retried" not in record.getMessage():
+            return
+        self.told = True
+        print(
+            "critmin: the server does not answer; the driver retries for up to 15 s...",
+            file=sys.stderr,
+        )
+
+
+def quiet_driver() -> None:
+    """Keep the driver's log lines off the terminal; say once that it is retrying."""
+    logger = logging.getLogger("neo4j")
+    if not any(isinstance(h, _RetryNotice) for h in logger.handlers):
+        logger.addHandler(_RetryNotice())
+    logger.propagate = False
