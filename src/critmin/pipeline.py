@@ -7,16 +7,20 @@ calls one of these and prints what comes back.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from critmin.errors import CritminError
 from critmin.loader import ProductionData, TradeData, read_production, read_trades
-from critmin.loader.commodities import CommodityGroup, load_groups
-from critmin.simulator import TradeNetwork, sweep
-from critmin.simulator.scenario import DEFAULT_FAIL_ABS, Parameters
+from critmin.loader.commodities import CommodityGroup, find_group, load_groups
+from critmin.policy import PolicyOutcome, read_scenario, run_policy
+from critmin.simulator import TradeNetwork, coalition_sweep, coalition_table, sweep
+from critmin.simulator.scenario import Parameters
+from critmin.simulator.stockpiles import Stockpile
 from critmin.simulator.sweep import SweepResult
 from critmin.simulator.tables import StudyTables
 from critmin.store.graph import DEFAULT_BATCH, GraphStore
@@ -40,10 +44,6 @@ KEEP_SHARE = 0.01
 
 class InvalidParameters(CritminError, ValueError):
     """A cascade parameter is unknown or out of range."""
-
-
-class UnknownCommodity(CritminError, LookupError):
-    """The commodity group id is not in the groups file."""
 
 
 Progress = Callable[[int], None]
@@ -106,16 +106,24 @@ LOADERS: dict[str, tuple[Callable[..., Any], Kind, str]] = {
 
 
 def read_input(
-    what: str, files: Sequence[Path], format: str | None = None, unmapped_tolerance: float = 0.0
+    what: str,
+    files: Sequence[Path],
+    format: str | None = None,
+    unmapped_tolerance: float = 0.0,
+    hs: Sequence[str] | None = None,
 ) -> TradeData | ProductionData:
-    """Read and validate ``files`` (``what``: trades or production); touches no database."""
+    """Read and validate ``files`` (``what``: trades or production); touches no database.
+
+    ``hs`` keeps only the flows of HS codes starting with one of these prefixes (a full BACI
+    release holds every product; a commodity group's ``hs_codes`` are what a study needs).
+    """
     read = LOADERS[what][0]
     if what == "trades":
         data: TradeData | ProductionData = read(
-            list(files), format, unmapped_tolerance=unmapped_tolerance
+            list(files), format, unmapped_tolerance=unmapped_tolerance, hs=hs or None
         )
-    elif unmapped_tolerance:
-        raise InvalidParameters("--unmapped-tolerance applies to trade flows only")
+    elif unmapped_tolerance or hs:
+        raise InvalidParameters("--unmapped-tolerance and --hs apply to trade flows only")
     else:
         data = read(list(files), format)
     return data
@@ -193,7 +201,7 @@ def measure_demo_scenario(store: GraphStore) -> list[str]:
     runs = find_runs(store, commodity, year, source, shock)[:1]
     if not runs:
         raise NoTradeData(f"no stored {commodity} {year} scenario of {source} at {shock:g}")
-    comparison = compare(store, load_groups()[commodity], year, runs)
+    comparison = compare(store, find_group(commodity), year, runs)
     return save_measures(store, comparison)
 
 
@@ -208,6 +216,10 @@ class SweepOutcome:
     seconds: float
     scenario_ids: list[str]
     write_seconds: float
+    #: With ``coalitions=k``: each coalition against the sum of its members alone.
+    coalitions: pd.DataFrame | None = None
+    #: The stockpiles every run held, as given (``JPN=30``, ``USA=3months``).
+    stockpiles: tuple[str, ...] = ()
 
     def caption(self) -> str:
         p, panel = self.parameters, self.panel
@@ -215,7 +227,17 @@ class SweepOutcome:
             f"failure_rate = total_failed / ({len(panel.years)} years x {len(panel.countries)} "
             f"countries); unit {panel.unit}; alpha={p['alpha']}, fail_abs={p['fail_abs']:g} "
             f"{panel.unit}, fail_rel={p['fail_rel']}, mode={p['mode']}"
+            + (f"; stockpiles {', '.join(self.stockpiles)}" if self.stockpiles else "")
         )
+
+
+def cascade_parameters(parameters: Parameters | None = None, **overrides: Any) -> Parameters:
+    """``parameters`` with ``overrides`` applied, checked: the one place a run's parameters are
+    made from user input (bad names or values raise :class:`InvalidParameters`)."""
+    try:
+        return replace(parameters or Parameters(), **overrides)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameters(f"invalid cascade parameters: {exc}") from exc
 
 
 def networks(panel: Panel) -> dict[int, TradeNetwork]:
@@ -251,27 +273,41 @@ def run_sweep(
     command: str = "",
     progress: Callable[[int, int], None] | None = None,
     write_progress: Progress | None = None,
-    **parameters: Any,
+    parameters: Parameters | None = None,
+    coalitions: int | None = None,
+    top: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    stockpiles: Mapping[str, Stockpile | float] | None = None,
+    **overrides: Any,
 ) -> SweepOutcome:
-    """Pull the commodity's yearly networks, sweep them, and write every run as a scenario."""
-    groups = load_groups()
-    if commodity not in groups:
-        known = ", ".join(sorted(groups))
-        raise UnknownCommodity(f"unknown commodity {commodity!r}; known groups: {known}")
-    group = groups[commodity]
+    """Pull the commodity's yearly networks, sweep them, and write every run as a scenario.
+
+    ``parameters`` (default :class:`Parameters`'s defaults) with ``overrides`` by name
+    (``alpha=0.5``) are the cascade's parameters; ``fail_abs`` left unset follows the unit.
+    ``coalitions=k`` runs every k-subset of the ``sources`` (or of the ``top`` exporters of each
+    year) acting together, and each member alone (:func:`~critmin.simulator.coalition_sweep`).
+    ``executor="dask"`` runs the cascades on a Dask cluster (``scheduler``, or a local one).
+    ``stockpiles`` (ISO3 to a quantity in the panel's unit or a :class:`Stockpile`) are held in
+    every run; they are stored on the run and its scenarios (and in their ids), and what each
+    country drew on its Impact (``stock_drawn_t|usd``).
+    """
+    group = find_group(commodity)
     chosen = select_years(years, available_years(store, group))
     if not chosen:
         raise NoTradeData(f"no TRADES for {commodity} in the requested years {years}")
     panel = read_panel(store, group, chosen, measure)
-    try:
-        resolved = Parameters(**parameters)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameters(f"invalid cascade parameters: {exc}") from exc
-    if resolved.fail_abs is None:
-        resolved = replace(resolved, fail_abs=DEFAULT_FAIL_ABS[panel.unit])
-    params = asdict(resolved)  # every parameter, defaults included: part of the scenario id
+    resolved = cascade_parameters(parameters, **overrides).resolved(panel.unit)
+    params = resolved.as_dict()  # every parameter, defaults included: part of the scenario id
     sources = [code.strip().upper() for code in sources] if sources else None
     targets = [code.strip().upper() for code in targets] if targets else None
+    try:
+        stocks = {
+            code.strip().upper(): v if isinstance(v, Stockpile) else Stockpile(v)
+            for code, v in (stockpiles or {}).items()
+        }
+    except ValueError as exc:
+        raise InvalidParameters(f"invalid stockpile: {exc}") from exc
     absent = sorted(set(sources or []) - set(panel.countries))
     if absent:
         raise InvalidParameters(
@@ -280,28 +316,54 @@ def run_sweep(
         )
     started = time.perf_counter()
     try:
-        result = sweep(
-            networks(panel),
-            fractions=tuple(fractions),
-            sources=list(sources) if sources else None,
-            together=together,
-            targets=list(targets) if targets else None,
-            keep_share=keep_share,
-            progress=progress,
-            **params,
-        )
+        if coalitions is not None:
+            if together:
+                raise ValueError("--together names one coalition; --coalitions k runs them all")
+            result = coalition_sweep(
+                networks(panel),
+                k=coalitions,
+                members=list(sources) if sources else None,
+                top=top,
+                fractions=tuple(fractions),
+                targets=list(targets) if targets else None,
+                keep_share=keep_share,
+                progress=progress,
+                executor=executor,
+                scheduler=scheduler,
+                stockpiles=stocks or None,
+                **params,
+            )
+        else:
+            result = sweep(
+                networks(panel),
+                fractions=tuple(fractions),
+                sources=list(sources) if sources else None,
+                together=together,
+                targets=list(targets) if targets else None,
+                keep_share=keep_share,
+                progress=progress,
+                executor=executor,
+                scheduler=scheduler,
+                stockpiles=stocks or None,
+                **params,
+            )
     except ValueError as exc:  # nothing to sweep, targets absent, a coalition without members
         raise InvalidParameters(f"cannot run this sweep: {exc}") from exc
+    except ImportError as exc:  # executor="dask" without the dask extra
+        raise InvalidParameters(
+            f"--executor {executor} needs the dask extra: pip install 'critmin[dask]' ({exc})"
+        ) from exc
     seconds = time.perf_counter() - started
     tables = result.tables(panel.countries)
     ids: list[str] = []
+    held = tuple(f"{code}={stocks[code]}" for code in sorted(stocks))
     write_started = time.perf_counter()
     if write:
         info = RunInfo(
             id=new_run_id(group.id),
             command=command,
             commodity=group.id,
-            kind=run_kind(sources, together, targets),
+            kind=run_kind(sources, together or coalitions is not None, targets),
             unit=panel.unit,
             parameters=params,
             n_panel=len(panel.countries),
@@ -309,13 +371,24 @@ def run_sweep(
             data_versions={y: panel.data_version(y) for y in panel.years},
             targets=tuple(sorted(targets or ())),
             extra={"measure": measure, "keep_share": keep_share},
+            stockpiles=held,
+            stock_quantities={y: dict(result.stockpiles.get(y, {})) for y in panel.years},
         )
         ids = write_sweep(
             store, result.runs, result.impacts, result.transmitted, info, tables, write_progress
         )
     write_seconds = time.perf_counter() - write_started
     names = country_names(store)
-    return SweepOutcome(group, panel, result, tables, names, params, seconds, ids, write_seconds)
+    pairs = coalition_table(result) if coalitions is not None else None
+    return SweepOutcome(
+        group, panel, result, tables, names, params, seconds, ids, write_seconds, pairs, held
+    )
+
+
+def run_scenario_file(store: GraphStore, path: Path | str, **options: Any) -> PolicyOutcome:
+    """Run a policy scenario file on the stored networks and store it under its name
+    (:func:`critmin.policy.run_policy`; a bad file raises before anything runs)."""
+    return run_policy(store, read_scenario(path), **options)
 
 
 def run_kind(sources: Sequence[str] | None, together: bool, targets: Sequence[str] | None) -> str:

@@ -68,7 +68,7 @@ def test_a_database_that_does_not_exist(neo4j_settings: ConnectionSettings) -> N
 
 
 def test_a_negative_limit_is_the_servers_one_line(
-    demo_store: GraphStore, neo4j_settings: ConnectionSettings
+    store: GraphStore, neo4j_settings: ConnectionSettings
 ) -> None:
     args = ["-p", "commodity=cobalt_oxides", "-p", "shock=1.0", "-p", "limit=-1"]
     line = one_line(critmin(neo4j_settings, "query", "top_risk_sources", *args))

@@ -28,7 +28,16 @@ from critmin.store.scenarios import RunInfo, write_sweep
 pytestmark = pytest.mark.integration
 
 COMMODITY = "cobalt_oxides"
-SECTIONS = ["overview", "risk-sources", "failure-curves", "demand-loss", "scenarios", "parameters"]
+SECTIONS = [
+    "findings",
+    "overview",
+    "risk-sources",
+    "failure-curves",
+    "demand-loss",
+    "transit",
+    "scenarios",
+    "parameters",
+]
 NAMES = {
     "COD": "Dem. Rep. of the Congo",
     "ZAF": "South Africa",
@@ -158,13 +167,27 @@ def test_report_shows_the_sweeps_numbers(
     ):
         assert credit in html
     figures = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert figures == [
-        "failure_curves_100pct.png",
-        "failure_curves_50pct.png",
-        "loss_map_100pct.png",
-        "loss_map_50pct.png",
-        f"network_{top_source}_2024_100pct.png",
-    ]
+    paths = {f"critical_paths_{code}_2024_100pct.png" for code in (top_source, "COD")}
+    assert figures == sorted(
+        [
+            "failure_curves_100pct.png",
+            "failure_curves_50pct.png",
+            "loss_map_100pct.png",
+            "loss_map_50pct.png",
+            f"network_{top_source}_2024_100pct.png",
+            "transit_hubs_100pct.png",
+            *paths,
+        ]
+    )
+    # The key findings come first and carry the top source's numbers, unit, shock and years.
+    findings = html.split('<section id="findings"')[1].split("</section>")[0]
+    top_total = _expected_top(swept, 1.0)[1]
+    assert f"At a 100% export cut, {NAMES[top_source]} ({top_source}) fails the most" in findings
+    assert f"{top_total} country-years over 2023–2024" in findings
+    assert "alpha 0.8, failure above 0.001 tonnes lost" in findings
+    assert "critmin sensitivity --commodity cobalt_oxides" in findings
+    assert "Data coverage" not in html  # the test network's flows are complete
+    assert 'id="policy"' not in html  # no policy run stored
     assert html.count('src="data:image/png;base64,') == len(figures)
     assert not re.search(r'(src|href)="(https?:)?//', html)
 
@@ -205,7 +228,7 @@ def test_cli_writes_the_report(swept: SweepResult, neo4j_env: None, tmp_path: Pa
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--commodity", "unobtainium"], "unknown commodity group 'unobtainium'"),
+        (["--commodity", "unobtainium"], "unknown commodity 'unobtainium'"),
         (
             ["--commodity", COMMODITY, "--scenario-source", "USA", "--scenario-year", "1999"],
             "no stored 100% export scenario for cobalt_oxides, source USA, year 1999",
@@ -249,7 +272,9 @@ def test_report_renders_in_a_browser(swept: SweepResult, store: GraphStore, tmp_
     body = re.search(r"<body[^>]*>", dom)
     assert body is not None
     assert 'data-images-ok="true"' in body[0], body[0]
-    assert 'data-images-total="5"' in body[0] and 'data-images-decoded="5"' in body[0]
+    count = len(list((tmp_path / "report").glob("*.png")))
+    assert f'data-images-total="{count}"' in body[0]
+    assert f'data-images-decoded="{count}"' in body[0]
     for section in SECTIONS:
         assert f'data-section="{section}"' in dom
     shot = tmp_path / "report.png"

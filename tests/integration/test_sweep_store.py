@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -313,3 +314,57 @@ def test_source_codes_in_any_case_and_unknown_ones_named(loaded: GraphStore) -> 
     assert set(lower.result.runs["sources"]) == {"COD"}
     with pytest.raises(InvalidParameters, match="XXX"):
         run_sweep(loaded, "cobalt", sources=["COD", "xxx"], write=False)
+
+
+def test_pair_coalitions_are_stored_and_compared_with_their_members(loaded: GraphStore) -> None:
+    from critmin.simulator import coalition_table
+
+    outcome = run_sweep(loaded, "cobalt", years=[2022], coalitions=2, sources=["COD", "AUS", "ZAF"])
+    runs = outcome.result.runs
+    together = runs[runs["sources"].str.contains(";")]
+    # Three pairs and three members alone, at both shock sizes.
+    assert sorted(set(together["sources"])) == ["AUS;COD", "AUS;ZAF", "COD;ZAF"]
+    assert len(runs) == (3 + 3) * 2
+    assert outcome.coalitions is not None
+    pd.testing.assert_frame_equal(outcome.coalitions, coalition_table(outcome.result))
+    stored = loaded.records(
+        "MATCH (r:Run)-[:INCLUDES]->(s:Scenario) "
+        "RETURN r.kind AS kind, count(s) AS n, "
+        "sum(CASE WHEN size(s.sources) = 2 THEN 1 ELSE 0 END) AS pairs"
+    )
+    assert stored == [{"kind": "coalition", "n": 12, "pairs": 6}]
+
+
+def test_a_run_whose_writer_died_is_called_abandoned(loaded: GraphStore) -> None:
+    from critmin.store.scenarios import unfinished_after
+
+    first = run_sweep(loaded, "cobalt", years=[2022])
+    _, context = source_table(loaded, "cobalt", 1.0)
+    # What a killed `critmin simulate` leaves: a Run still 'running', and no live lease.
+    loaded.execute(
+        "CREATE (:Run {id: 'run_killed', commodity: 'cobalt', mode: 'export', kind: 'study', "
+        "status: 'running', created_at: '9999-01-01T00:00:00'})"
+    )
+    assert first.scenario_ids
+    (note,) = unfinished_after(loaded, context)
+    assert note.startswith("run_killed (abandoned: its writer stopped without finishing")
+
+
+@pytest.mark.usefixtures("neo4j_env")
+def test_results_print_csv_and_json_with_every_row(loaded: GraphStore) -> None:
+    import json
+
+    run_sweep(loaded, "cobalt")
+    table, context = source_table(loaded, "cobalt", 1.0)
+    base = ["results", "sources", "--commodity", "cobalt", "--top", "1"]
+    as_json = CliRunner().invoke(app, [*base, "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    payload = json.loads(as_json.output)
+    assert payload["parameters"]["run_id"] == context["run_id"]
+    assert len(payload["rows"]) == len(table) > 1  # --top limits the table view only
+    assert [r["source"] for r in payload["rows"]] == list(table["source"])
+    as_csv = CliRunner().invoke(app, [*base, "--format", "csv"])
+    assert as_csv.exit_code == 0, as_csv.output
+    read = pd.read_csv(io.StringIO(as_csv.output))
+    assert list(read["total_failed"]) == list(table["total_failed"])
+    assert list(read["failure_rate"]) == list(table["failure_rate"])  # full precision

@@ -92,7 +92,7 @@ def test_parameters_out_of_range_are_refused_before_connecting() -> None:
         "query", "top_risk_sources", "-p", "commodity=cobalt", "-p", "shock=1.0",
         "-p", "limit=99999999999999999999",
     )  # fmt: skip
-    assert code == 2 and "64-bit" in output and "Traceback" not in output
+    assert code == 2 and "64-bit integers" in output and "Traceback" not in output
     code, output = run("simulate", "--commodity", "cobalt", "--years", "2024-2002")
     assert code == 2 and "run backwards" in output
 

@@ -184,9 +184,9 @@ def test_folder_skips_non_inputs_with_notes() -> None:
 
 def test_production_file_given_to_read_trades() -> None:
     err = raised(DATA / "production" / "owid_cobalt_mine_production.csv")
-    assert "load it with read_production" in str(err)
+    assert "load it with `critmin load production` (read_production in Python)" in str(err)
     err = raised(DATA / "trade" / "baci_hs17_v202601_2024_battery_subset.csv", read_production)
-    assert "load it with read_trades" in str(err)
+    assert "load it with `critmin load trades` (read_trades in Python)" in str(err)
 
 
 def test_many_problems_one_error(tmp_path: Path) -> None:

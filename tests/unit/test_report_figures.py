@@ -31,7 +31,12 @@ def test_failure_curves_draw_one_line_per_source_with_gaps(yearly: pd.DataFrame)
     figure = failure_curves(yearly, ["COD", "ZAF"], shock=0.5, names={"COD": "DR Congo"})
     (ax,) = figure.axes
     lines = ax.get_lines()
-    assert [line.get_label() for line in lines] == ["DR Congo (COD)", "ZAF (ZAF)"]
+    # A country without a name is not named twice; the sources not drawn are one grey line.
+    assert [line.get_label() for line in lines] == [
+        "DR Congo (COD)",
+        "ZAF",
+        "others: highest of 1 more sources",
+    ]
     assert list(lines[0].get_ydata()) == [40, 45, 50]
     zaf = np.asarray(lines[1].get_ydata(), dtype=float)
     assert zaf[0] == 10 and np.isnan(zaf[1]) and zaf[2] == 12  # 2021: ZAF did not export
@@ -40,7 +45,8 @@ def test_failure_curves_draw_one_line_per_source_with_gaps(yearly: pd.DataFrame)
     legend = ax.get_legend()
     assert legend is not None and [t.get_text() for t in legend.get_texts()] == [
         "DR Congo (COD)",
-        "ZAF (ZAF)",
+        "ZAF",
+        "others: highest of 1 more sources",
     ]
     assert png_bytes(figure).startswith(PNG_MAGIC)
 
@@ -140,7 +146,14 @@ def test_network_comparison_draws_before_and_after(
     legend = right.get_legend()
     assert legend is not None
     labels = [t.get_text() for t in legend.get_texts()]
-    assert labels == ["cut (3)", "reduced (1)", "increased (0)", "unchanged (1)", "shocked source"]
+    assert labels == [
+        "cut (3)",
+        "reduced (1)",
+        "increased (0)",
+        "unchanged (1)",
+        "shocked source (ringed)",
+        "country (grey: no own colour)",
+    ]
     assert {t.get_text() for t in left.texts} == {"A", "B", "C", "D", "E"}
     assert set(STATUS_STYLE) == {"cut", "reduced", "increased", "unchanged"}
 

@@ -58,9 +58,10 @@ def test_impacts_and_transmitted_tables(panel: dict[int, TradeNetwork]) -> None:
     assert str(impacts["first_round"].dtype) == "Int64"
     assert impacts["failed"].tolist() == [True, True]
     assert list(result.impacts.columns) == [
-        "year", "sources", "fraction", "country", "demand_loss", "relative_loss", "gross_hit",
-        "first_round", "failed",
+        "year", "sources", "fraction", "country", "demand_loss", "stock_drawn", "relative_loss",
+        "gross_hit", "first_round", "failed",
     ]  # fmt: skip
+    assert (result.impacts["stock_drawn"] == 0.0).all()  # no stockpiles
     # keep_share=0.6: B -> C carried 50 of a 100 t shock and is left out.
     edges = result.transmitted.query("year == 2020 and sources == 'A'")
     assert edges[["source", "target", "quantity", "first_round"]].values.tolist() == [

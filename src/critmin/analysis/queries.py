@@ -1,4 +1,4 @@
-"""The analysts' Cypher library (the project's ``cypher/`` folder), loaded and run by name.
+"""The analysts' Cypher library (``src/critmin/cypher/``), loaded and run by name.
 
 Each ``NAME.cypher`` file opens with a ``//`` comment header, then the query::
 
@@ -18,7 +18,8 @@ a parameter with a default may be left out (the default is sent), one without is
 Values given as text (``--param shock=0.5``) are converted to the declared type;
 ``list<...>`` values are comma-separated, and ``list<integer>`` accepts ranges (``2019-2021``).
 
-The folder is ``cypher/`` at the top of the source checkout, or ``$CRITMIN_CYPHER_DIR``.
+The folder is ``critmin/cypher/`` of the installed package (``src/critmin/cypher/`` in the
+source checkout), or ``$CRITMIN_CYPHER_DIR``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -132,9 +134,13 @@ class Parameter:
             converted = _CONVERT[kind](value)
         except (TypeError, ValueError, KeyError):
             article = "an" if kind[0] in "aeiou" else "a"
-            bits = " (Neo4j integers are 64-bit)" if kind == "integer" else ""
+            if kind == "integer" and re.fullmatch(r"\s*[+-]?\d+\s*", str(value)):
+                raise QueryError(
+                    f"parameter {self.name} is outside Neo4j's 64-bit integers "
+                    f"(-2^63 to 2^63-1), got {value!r}"
+                ) from None
             raise QueryError(
-                f"parameter {self.name} must be {article} {kind}{bits}, got {value!r}"
+                f"parameter {self.name} must be {article} {kind}, got {value!r}"
             ) from None
         if self.choices and converted not in self.choices:
             raise QueryError(
@@ -345,13 +351,13 @@ def _check(query: Query, where: str) -> None:
 
 
 def cypher_dir() -> Path:
-    """The library folder: ``$CRITMIN_CYPHER_DIR``, else ``cypher/`` of the source checkout."""
+    """The library folder: ``$CRITMIN_CYPHER_DIR``, else the one installed with critmin."""
     named = os.environ.get(ENV_VAR, "").strip()
-    folder = Path(named) if named else Path(__file__).resolve().parents[3] / "cypher"
+    folder = Path(named) if named else Path(str(files("critmin").joinpath("cypher")))
     if not folder.is_dir():
         raise QueryError(
-            f"the Cypher library folder {folder} does not exist: set {ENV_VAR} to the "
-            "project's cypher/ folder"
+            f"the Cypher library folder {folder} does not exist: set {ENV_VAR} to a folder of "
+            ".cypher files, or reinstall critmin"
         )
     return folder
 

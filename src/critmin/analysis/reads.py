@@ -20,11 +20,12 @@ from critmin.store.networks import (
     available_years,
     read_panel,
 )
+from critmin.units import Unit
 
 __all__ = ["MEASURE_OF_UNIT", "year_network", "yearly_concentration"]
 
 #: The ``read_panel`` measure that yields a network in a scenario's unit.
-MEASURE_OF_UNIT = {"t": "tonnes", "USD": "usd"}
+MEASURE_OF_UNIT = {unit.value: unit.measure for unit in Unit}
 
 
 def year_network(

@@ -12,6 +12,7 @@ import typer
 from rich.progress import Progress
 
 from critmin.cli.common import Database, Password, Uri, User, console, friendly, open_store
+from critmin.loader.commodities import find_group
 from critmin.pipeline import LoadOutcome, read_input, write_input
 
 app = typer.Typer(help="Load trade flows and production into Neo4j (validated, idempotent).")
@@ -38,6 +39,21 @@ Tolerance = Annotated[
         max=1.0,
         help="trades: the share of rows (0-1) whose country codes critmin does not know that "
         "may be left out (and listed) instead of failing the load.",
+    ),
+]
+HsPrefixes = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--hs",
+        help="trades: keep only HS codes starting with this prefix (repeat), e.g. --hs 2605 "
+        "--hs 8105 to read the cobalt study's codes out of a full BACI release.",
+    ),
+]
+Group = Annotated[
+    str | None,
+    typer.Option(
+        "--commodity",
+        help="trades: keep only the HS codes of this commodity group (e.g. cobalt: 2605, 8105).",
     ),
 ]
 Commodities = Annotated[
@@ -70,6 +86,8 @@ def _command(what: str) -> Callable[..., None]:
         batch_size: BatchSize = 5_000,
         commodities: Commodities = None,
         unmapped_tolerance: Tolerance = 0.0,
+        hs: HsPrefixes = None,
+        commodity: Group = None,
         uri: Uri = None,
         user: User = None,
         password: Password = None,
@@ -77,7 +95,10 @@ def _command(what: str) -> Callable[..., None]:
     ) -> None:
         # Files are read and checked before any server is asked: a bad file is reported even
         # when no database runs, and nothing is written.
-        data = read_input(what, files, format, unmapped_tolerance)
+        prefixes = list(hs or [])
+        if commodity is not None:
+            prefixes += list(find_group(commodity, commodities).hs_codes)
+        data = read_input(what, files, format, unmapped_tolerance, prefixes)
         with (
             open_store(uri, user, password, database) as store,
             Progress(console=console, transient=True) as bar,

@@ -18,27 +18,30 @@ from critmin.analysis.comparison import (
 )
 from critmin.analysis.queries import Parameter, QueryError
 from critmin.analysis.reads import yearly_concentration
-from critmin.cli.common import Database, Password, Uri, User, console, friendly, open_store
-from critmin.cli.output import show_table, write_frame
-from critmin.loader.commodities import CommodityGroup, load_groups
+from critmin.cli.common import (
+    Database,
+    Password,
+    Uri,
+    User,
+    console,
+    err_console,
+    friendly,
+    open_store,
+)
+from critmin.cli.output import Format, FormatOption, OutOption, emit
+from critmin.loader.commodities import CommodityGroup, find_group
 from critmin.store.graph import GraphStore
 
 app = typer.Typer(help="Network measures of trade networks: before/after scenarios, concentration.")
 
 Commodity = Annotated[str | None, typer.Option(help="Commodity group id (e.g. cobalt).")]
 Measure = Annotated[str, typer.Option(help="auto, tonnes or usd; scenarios use their own unit.")]
-Csv = Annotated[Path | None, typer.Option("--csv", help="Also write the table to this CSV file.")]
 Connection = tuple[str | None, str | None, str | None, str | None]
 YEARS = Parameter("years", "list<integer>", default=None)  # same syntax as `--param years=`
 
 
 def _group(commodity: str) -> CommodityGroup:
-    groups = load_groups()
-    if commodity not in groups:
-        raise typer.BadParameter(
-            f"unknown commodity {commodity!r}; known: {', '.join(sorted(groups))}"
-        )
-    return groups[commodity]
+    return find_group(commodity)
 
 
 @app.callback(invoke_without_command=True)
@@ -61,7 +64,8 @@ def metrics(
     save: Annotated[
         bool, typer.Option("--save/--no-save", help="Store the measures on the Scenario nodes.")
     ] = True,
-    csv: Csv = None,
+    fmt: FormatOption = Format.table,
+    out: OutOption = None,
     uri: Uri = None,
     user: User = None,
     password: Password = None,
@@ -81,7 +85,7 @@ def metrics(
         mode,
         measure,
         save,
-        csv,
+        (fmt, out),
         (uri, user, password, database),
     )
 
@@ -130,7 +134,7 @@ def compare_command(
     mode: str,
     measure: str,
     save: bool,
-    csv: Path | None,
+    output: tuple[Format, Path | None],
     connection: Connection,
 ) -> None:
     with open_store(*connection) as store:
@@ -140,11 +144,11 @@ def compare_command(
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
         written = save_measures(store, comparison) if save else []
-    _show(comparison)
+    _show(comparison, *output)
     if written:
-        console.print(f"stored the measures on {len(written)} scenario(s): {', '.join(written)}")
-    if csv:
-        write_frame(comparison.table(), csv, _context(comparison))
+        (console if output[0] is Format.table else err_console).print(
+            f"stored the measures on {len(written)} scenario(s): {', '.join(written)}"
+        )
 
 
 def _context(comparison: Comparison) -> dict[str, object]:
@@ -158,7 +162,7 @@ def _context(comparison: Comparison) -> dict[str, object]:
     return context
 
 
-def _show(comparison: Comparison) -> None:
+def _show(comparison: Comparison, fmt: Format, out: Path | None) -> None:
     table = comparison.table()
     columns = ["measure", "unit", *table.columns[3:], "description"]
     caption = (
@@ -171,7 +175,15 @@ def _show(comparison: Comparison) -> None:
     for note in comparison.notes:
         caption += f"\nnote: {note}"
     title = f"{comparison.group.id} {comparison.year}: network before and after"
-    show_table(table[columns], title, caption)
+    emit(
+        table,
+        fmt,
+        title=title,
+        caption=caption,
+        context=_context(comparison),
+        out=out,
+        table_columns=columns,
+    )
 
 
 @app.command()
@@ -182,7 +194,8 @@ def concentration(
         str | None, typer.Option(help="2002-2024, 2019,2021; default every year.")
     ] = None,
     measure: Measure = "auto",
-    csv: Csv = None,
+    fmt: FormatOption = Format.table,
+    out: OutOption = None,
     uri: Uri = None,
     user: User = None,
     password: Password = None,
@@ -200,6 +213,11 @@ def concentration(
         f"HHI on a 0-1 scale (1 = one country); exports in {unit} summed over HS "
         f"{', '.join(group.hs_codes)}; production in t ({group.production_commodity or 'none'})"
     )
-    show_table(table, f"Concentration of {group.id} exports and production", caption)
-    if csv:
-        write_frame(table, csv, {"commodity": group.id, "unit": unit})
+    emit(
+        table,
+        fmt,
+        title=f"Concentration of {group.id} exports and production",
+        caption=caption,
+        context={"commodity": group.id, "unit": unit, "measure": measure},
+        out=out,
+    )

@@ -3,18 +3,98 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import sys
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated, Any
 
 import pandas as pd
+import typer
+from rich.console import Console
 from rich.table import Table
 
 from critmin.cli.common import console
 
 
+class Format(StrEnum):
+    """How a command prints its rows on stdout."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+#: The options every table-printing command takes (query, results, metrics).
+FormatOption = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        help="table (for reading), csv or json (every row, full precision, for the next step).",
+    ),
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "--csv",
+        help="Also write every row to this file: .json as JSON, anything else as CSV (with its "
+        "parameters in # comment lines).",
+    ),
+]
+
+
+def emit(
+    frame: pd.DataFrame,
+    fmt: Format,
+    *,
+    title: str,
+    caption: str = "",
+    context: Mapping[str, Any] | None = None,
+    limit: int | None = None,
+    out: Path | None = None,
+    table_columns: Sequence[str] | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> None:
+    """Print ``frame`` as ``fmt`` and, with ``out``, write it to a file too.
+
+    ``table_columns`` orders (and picks) the columns of the table view only; ``meta`` are
+    top-level fields of the JSON (``{"query": name}``), also written in a file's header.
+
+    The table view is for people (``limit`` rows, rounded numbers, the caption carrying units
+    and parameters); CSV and JSON carry every row at full precision, lists as ``"; "``-joined
+    cells in CSV, and JSON gives ``title``, ``parameters`` (``context``) and ``rows``.
+    """
+    if fmt is Format.csv:
+        sys.stdout.write(flat(frame).to_csv(index=False))
+    elif fmt is Format.json:
+        rows = json.loads(frame.to_json(orient="records", double_precision=15))
+        payload = {"title": title, **(meta or {}), "parameters": dict(context or {}), "rows": rows}
+        sys.stdout.write(json.dumps(payload, default=str) + "\n")
+    else:
+        shown = frame[list(table_columns)] if table_columns is not None else frame
+        show_table(flat(shown), title, caption, limit)
+    if out is not None:
+        header = {**(meta or {}), **(context or {})}
+        write_frame(frame if out.suffix == ".json" else flat(frame), out, header)
+
+
+def _joined(value: Any) -> Any:
+    """A list (a path, its hop quantities) as one cell, full precision."""
+    if isinstance(value, list | tuple):
+        return "; ".join(repr(v) if isinstance(v, float) else str(v) for v in value)
+    return value
+
+
+def flat(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with list cells joined by ``"; "``."""
+    return frame.apply(lambda column: column.map(_joined)) if not frame.empty else frame
+
+
 def show_table(
     frame: pd.DataFrame, title: str, caption: str = "", limit: int | None = None
 ) -> None:
+    """A rich table: on a terminal it fits the window; into a pipe or a file nothing is cut."""
     shown = frame.head(limit) if limit else frame
     table = Table(title=title, caption=caption, title_justify="left", caption_justify="left")
     for column in shown.columns:
@@ -22,7 +102,11 @@ def show_table(
         table.add_column(str(column), justify="right" if numeric else "left")
     for row in shown.itertuples(index=False):
         table.add_row(*(_cell(v) for v in row))
-    console.print(table)
+    if console.is_terminal:
+        console.print(table)
+    else:
+        # Rendered as wide as its content: ids and values are never folded or cut.
+        Console(width=100_000, highlight=False).print(table)
 
 
 def _cell(value: object) -> str:
@@ -41,7 +125,8 @@ def write_frame(
     """CSV (with a commented header of the parameters) or JSON, chosen by the file suffix."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".json":
-        rows = json.loads(frame.to_json(orient="records"))  # pandas turns numpy values into JSON
+        # pandas turns numpy values into JSON
+        rows = json.loads(frame.to_json(orient="records", double_precision=15))
         payload = {"parameters": dict(context or {}), "rows": rows}
         path.write_text(json.dumps(payload, default=str))
         return

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,28 +17,10 @@ from critmin.analysis.queries import (
     parse_assignments,
 )
 from critmin.cli.common import Database, Password, Uri, User, console, friendly, open_store
-from critmin.cli.output import show_table, write_frame
+from critmin.cli.output import Format, FormatOption, OutOption, emit
 
 
-class Format(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
-def _cell(value: Any) -> Any:
-    """Lists (paths, hops) as one readable cell for tables and CSV."""
-    if isinstance(value, list):
-        return "; ".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in value)
-    return value
-
-
-def flat(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with list cells joined by ``"; "``."""
-    return frame.apply(lambda column: column.map(_cell)) if not frame.empty else frame
-
-
-def _show_library(library: dict[str, Query]) -> None:
+def _show_library(library: dict[str, Query], fmt: Format, out: Path | None) -> None:
     rows = pd.DataFrame(
         {
             "query": list(library),
@@ -48,22 +28,13 @@ def _show_library(library: dict[str, Query]) -> None:
             "parameters": [", ".join(p.signature for p in q.parameters) for q in library.values()],
         }
     )
-    show_table(
-        rows, "The Cypher library (cypher/*.cypher)", "run one: critmin query NAME --param k=v"
+    emit(
+        rows,
+        fmt,
+        title="The Cypher library (src/critmin/cypher/*.cypher)",
+        caption="run one: critmin query NAME --param k=v",
+        out=out,
     )
-
-
-def _emit(frame: pd.DataFrame, query: Query, params: dict[str, Any], fmt: Format) -> None:
-    if fmt is Format.csv:
-        sys.stdout.write(flat(frame).to_csv(index=False))
-    elif fmt is Format.json:
-        rows = json.loads(frame.to_json(orient="records"))
-        sys.stdout.write(
-            json.dumps({"query": query.name, "parameters": params, "rows": rows}) + "\n"
-        )
-    else:
-        caption = ", ".join(f"{k}={'null' if v is None else v}" for k, v in params.items())
-        show_table(flat(frame), f"{query.name}: {len(frame)} row(s)", caption)
 
 
 def query(
@@ -74,12 +45,8 @@ def query(
     list_queries: Annotated[
         bool, typer.Option("--list", help="List the queries and exit.")
     ] = False,
-    fmt: Annotated[
-        Format, typer.Option("--format", help="table, csv or json on stdout.")
-    ] = Format.table,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Also write the rows to this .csv or .json file.")
-    ] = None,
+    fmt: FormatOption = Format.table,
+    out: OutOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the Cypher and parameters; run nothing.")
     ] = False,
@@ -88,11 +55,11 @@ def query(
     password: Password = None,
     database: Database = None,
 ) -> None:
-    """Run a query of the analysts' Cypher library (cypher/) and print its rows."""
+    """Run a query of the analysts' Cypher library (src/critmin/cypher/) and print its rows."""
     try:
         library = load_library()
         if list_queries or name is None:
-            _show_library(library)
+            _show_library(library, fmt, out)
             return
         cypher, params = bind_query(name, parse_assignments(param or []), library)
     except QueryError as exc:
@@ -115,8 +82,13 @@ def _run(
 ) -> None:
     with open_store(*connection) as store:
         frame = store.query(cypher, **params)
-    _emit(frame, query, params, fmt)
-    if out is not None:
-        write_frame(
-            frame if out.suffix == ".json" else flat(frame), out, {"query": query.name, **params}
-        )
+    caption = ", ".join(f"{k}={'null' if v is None else v}" for k, v in params.items())
+    emit(
+        frame,
+        fmt,
+        title=f"{query.name}: {len(frame)} row(s)",
+        caption=caption,
+        context=params,
+        meta={"query": query.name},
+        out=out,
+    )

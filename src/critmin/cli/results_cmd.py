@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
-from critmin.cli.common import Database, Password, Uri, User, console, friendly, open_store
-from critmin.cli.output import show_table, write_frame
+from critmin.cli.common import (
+    Database,
+    Password,
+    Uri,
+    User,
+    console,
+    err_console,
+    friendly,
+    open_store,
+)
+from critmin.cli.output import Format, FormatOption, OutOption, emit
 from critmin.store.scenarios import (
     country_table,
     loss_table,
@@ -24,8 +32,7 @@ app = typer.Typer(help="Tables of stored sweeps: top risk sources, most exposed 
 Commodity = Annotated[str, typer.Option(help="Commodity group id.")]
 Shock = Annotated[float, typer.Option(help="Shock size of the runs (1.0 or 0.5 in the study).")]
 Mode = Annotated[str, typer.Option(help="export or production.")]
-Top = Annotated[int, typer.Option(help="Rows to print (the CSV has all).")]
-Csv = Annotated[Path | None, typer.Option("--csv", help="Also write the table to this CSV file.")]
+Top = Annotated[int, typer.Option(help="Rows of the table view (csv, json and --out have all).")]
 Where = Annotated[
     list[str] | None,
     typer.Option(
@@ -124,7 +131,8 @@ def _command(read: TableReader, view: View, title: str) -> Callable[..., None]:
         shock: Shock = 1.0,
         mode: Mode = "export",
         top: Top = 10,
-        csv: Csv = None,
+        fmt: FormatOption = Format.table,
+        out: OutOption = None,
         param: Where = None,
         run: RunId = None,
         uri: Uri = None,
@@ -139,16 +147,23 @@ def _command(read: TableReader, view: View, title: str) -> Callable[..., None]:
             unfinished = unfinished_after(store, context)
         table, caption = view(table, context)
         heading = f"{title}: {commodity}, {shock:.0%} export cut"
-        show_table(table, heading, f"{caption}; {_context_line(context)}", top)
+        emit(
+            table,
+            fmt,
+            title=heading,
+            caption=f"{caption}; {_context_line(context)}",
+            context=context,
+            limit=top,
+            out=out,
+        )
         if unfinished:
-            console.print(
+            # On stderr when stdout carries CSV or JSON for the next step.
+            (console if fmt is Format.table else err_console).print(
                 f"note: later sweeps of {commodity} did not finish and are not in this table: "
                 f"{', '.join(unfinished)}",
                 soft_wrap=True,
                 highlight=False,
             )
-        if csv:
-            write_frame(table, csv, context)
 
     return friendly(command)
 

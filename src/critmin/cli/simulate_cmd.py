@@ -11,9 +11,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from critmin.cli.common import Database, Password, Uri, User, console, friendly, open_store
-from critmin.cli.output import show_sources_table
-from critmin.pipeline import KEEP_SHARE, SweepOutcome, run_sweep
+from critmin.cli.output import show_sources_table, show_table
+from critmin.pipeline import KEEP_SHARE, SweepOutcome, cascade_parameters, run_sweep
+from critmin.simulator.stockpiles import Stockpile, parse_stockpiles
 from critmin.store.graph import GraphStore
+from critmin.store.scenarios import suffix
 
 
 def parse_years(text: str | None) -> list[int] | None:
@@ -50,6 +52,63 @@ def show_sources(outcome: SweepOutcome, top: int) -> None:
     table = table.assign(name=[outcome.names.get(c, c) for c in table["source"]])
     for fraction, view in table.groupby("fraction", sort=False):
         show_sources_table(view, outcome.group.id, float(fraction), outcome.caption(), top)
+
+
+def show_coalitions(outcome: SweepOutcome, top: int) -> None:
+    """The coalitions whose acting together fails countries none of its members fails alone."""
+    table = outcome.coalitions
+    assert table is not None
+    unit = outcome.panel.unit
+    view = table.sort_values(["fraction", "newly_failed", "n_failed"], ascending=False)
+    view = view.rename(
+        columns={c: f"{c}_{suffix(unit)}" for c in view.columns if c.startswith("demand_loss")}
+    )
+    show_table(
+        view.drop(columns=["members"]),
+        f"Coalitions of {outcome.group.id}: acting together vs the sum of members alone",
+        "n_failed / demand_loss: countries outside the coalition; _sum: over the members' runs "
+        f"alone; _added = together - sum; {outcome.caption()}",
+        top,
+    )
+
+
+def stockpile_option(items: list[str] | None) -> dict[str, Stockpile]:
+    """``--stockpile JPN=30 --stockpile USA=3months`` as stockpiles, or a bad-parameter error.
+
+    >>> stockpile_option(["jpn=30", "USA=3months"])
+    {'JPN': Stockpile(amount=30.0, in_months=False), 'USA': Stockpile(amount=3.0, in_months=True)}
+    """
+    try:
+        parsed = parse_stockpiles(items or [])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--stockpile") from None
+    upper = {code.upper(): stock for code, stock in parsed.items()}
+    if len(upper) != len(parsed):
+        raise typer.BadParameter("a country is given twice", param_hint="--stockpile")
+    return upper
+
+
+def show_drawn(outcome: SweepOutcome, top: int) -> None:
+    """What the stockpiled countries drew, over the sweep's runs."""
+    impacts = outcome.result.impacts
+    unit = suffix(outcome.panel.unit)
+    drew = impacts[impacts["stock_drawn"] > 0]
+    if drew.empty:
+        console.print("no stockpile was drawn in any run", highlight=False)
+        return
+    table = (
+        drew.groupby(["fraction", "country"])["stock_drawn"]
+        .agg(runs_drawn="count", mean_drawn="mean", max_drawn="max")
+        .reset_index()
+        .sort_values(["fraction", "max_drawn"], ascending=False)
+        .rename(columns={"mean_drawn": f"mean_drawn_{unit}", "max_drawn": f"max_drawn_{unit}"})
+    )
+    show_table(
+        table,
+        f"Stock drawn: {outcome.group.id}",
+        f"mean over the runs in which the country drew; {outcome.caption()}",
+        top,
+    )
 
 
 def sweep_with_progress(store: GraphStore, commodity: str, **options: Any) -> SweepOutcome:
@@ -121,6 +180,29 @@ def simulate(
     together: Annotated[
         bool, typer.Option(help="The given sources cut together (a coalition).")
     ] = False,
+    coalitions: Annotated[
+        int | None,
+        typer.Option(
+            min=2,
+            max=3,
+            help="Run every coalition of K exporters acting together (2 or 3) among the --source "
+            "countries or the --top exporters of each year, each member alone too, and compare.",
+        ),
+    ] = None,
+    top: Annotated[
+        int | None,
+        typer.Option("--top-exporters", min=2, help="With --coalitions: the N largest exporters."),
+    ] = None,
+    executor: Annotated[
+        str, typer.Option(help="local (this process) or dask (a Dask cluster).")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="With --executor dask: the scheduler address (tcp://HOST:PORT); default a "
+            "cluster on this machine, on 127.0.0.1."
+        ),
+    ] = None,
     mode: Annotated[
         str, typer.Option(help="export (cut exports) or production (cut output).")
     ] = "export",
@@ -147,14 +229,32 @@ def simulate(
     store_results: Annotated[
         bool, typer.Option("--store/--no-store", help="Write scenarios to Neo4j.")
     ] = True,
-    top: Annotated[int, typer.Option(help="Rows of the Table 1 view to print.")] = 10,
+    stockpile: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A strategic stockpile held in every run (repeat): ISO3=QTY in the network's "
+            "unit (tonnes or USD), or ISO3=3months of the country's internal demand. A country "
+            "draws on it before a loss counts as demand loss; stored on the scenarios.",
+        ),
+    ] = None,
+    rows: Annotated[int, typer.Option("--top", help="Rows of the tables to print.")] = 10,
     uri: Uri = None,
     user: User = None,
     password: Password = None,
     database: Database = None,
 ) -> None:
     """Run the shock-diffusion sweep on stored networks and write scenario-tagged results."""
-    chosen = parse_years(years)  # a bad range is refused before any server is asked
+    # Bad years or parameters are refused before any server is asked.
+    chosen = parse_years(years)
+    stockpiles = stockpile_option(stockpile)
+    parameters = cascade_parameters(
+        mode=mode,
+        alpha=alpha,
+        absorb=absorb,
+        supplier_cap=supplier_cap,
+        fail_abs=fail_abs,
+        fail_rel=fail_rel,
+    )
     with open_store(uri, user, password, database) as store:
         outcome = sweep_with_progress(
             store,
@@ -167,11 +267,15 @@ def simulate(
             measure=measure,
             keep_share=keep_share,
             write=store_results,
-            mode=mode,
-            alpha=alpha,
-            absorb=absorb,
-            supplier_cap=supplier_cap,
-            fail_abs=fail_abs,
-            fail_rel=fail_rel,
+            parameters=parameters,
+            coalitions=coalitions,
+            top=top,
+            executor=executor,
+            scheduler=scheduler,
+            stockpiles=stockpiles or None,
         )
-    show_sources(outcome, top)
+    show_sources(outcome, rows)
+    if stockpiles:
+        show_drawn(outcome, rows)
+    if outcome.coalitions is not None:
+        show_coalitions(outcome, rows)

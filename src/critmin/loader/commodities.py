@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from critmin.errors import CritminError
 from critmin.loader.errors import InputError, Problems
 from critmin.loader.files import LINE, Source, bundled, read_header, read_whole
 from critmin.loader.validate import find_columns
@@ -90,6 +91,30 @@ def load_groups(extra: str | os.PathLike[str] | None = None) -> dict[str, Commod
             raise InputError.single(item, None, None, None, "commodity-group file not found")
         groups.update(read_groups(Source(item, path)))
     return groups
+
+
+class UnknownCommodity(CritminError, LookupError):
+    """A commodity group id that neither the bundled groups nor the user's files define."""
+
+
+def find_group(commodity: str, extra: str | os.PathLike[str] | None = None) -> CommodityGroup:
+    """The group ``commodity`` of :func:`load_groups` (bundled, ``$CRITMIN_COMMODITIES``,
+    ``extra``): the one lookup every command uses.
+
+    >>> find_group("cobalt").hs_codes
+    ('2605', '8105')
+    >>> find_group("cobalt_ore")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    critmin.loader.commodities.UnknownCommodity: unknown commodity 'cobalt_ore'; known groups: ...
+    """
+    groups = load_groups(extra)
+    if commodity not in groups:
+        raise UnknownCommodity(
+            f"unknown commodity {commodity!r}; known groups: {', '.join(sorted(groups))} (add "
+            f"your own with a groups file in {ENV_VAR} or --commodities)"
+        )
+    return groups[commodity]
 
 
 def read_groups(source: Source) -> dict[str, CommodityGroup]:

@@ -8,10 +8,13 @@ from pathlib import Path
 
 from critmin.report.html import FigureBlock, Page, Section, render
 from critmin.report.rerun import ScenarioChoice
+from critmin.report.sections.findings import findings_section
 from critmin.report.sections.losses import losses_section
+from critmin.report.sections.policy import policy_section
 from critmin.report.sections.provenance import overview_section, parameters_section
 from critmin.report.sections.scenarios import scenarios_section
 from critmin.report.sections.sources import curves_section, sources_section
+from critmin.report.sections.transit import path_scenarios, transit_section
 from critmin.report.study import load_study
 from critmin.store.graph import GraphStore
 
@@ -64,12 +67,17 @@ def build_report(
         When the commodity is unknown or has no stored scenarios (or not the chosen ones).
     """
     study = load_study(store, commodity, mode, top)
+    paths = path_scenarios(study)
+    policy = policy_section(study)
     sections: list[Section] = [
+        findings_section(study, paths),
         overview_section(study),
         sources_section(study),
         curves_section(study),
         losses_section(study),
+        transit_section(study, paths),
         scenarios_section(study, scenarios),
+        *([policy] if policy is not None else []),
         parameters_section(study),
     ]
     created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -8,19 +8,21 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from critmin.loader.commodities import CommodityGroup, load_groups
+from critmin.loader.commodities import CommodityGroup, find_group
+from critmin.report.coverage import Coverage, coverage_of
 from critmin.report.figures import png_bytes
 from critmin.report.figures.canvas import unit_name
-from critmin.report.html import FigureBlock
+from critmin.report.figures.palette import MAX_LINES, Palette
+from critmin.report.html import FigureBlock, format_value
 from critmin.store.graph import GraphStore
 from critmin.store.networks import country_names
-from critmin.store.scenarios import NoScenarios, source_table, study_runs
+from critmin.store.report_reads import trade_coverage, yearly_failures
+from critmin.store.scenarios import country_table, run_properties, source_table, study_runs
 
-__all__ = ["Study", "UnknownCommodity", "figure_block", "load_study", "shock_slug"]
+__all__ = ["DRC", "Study", "figure_block", "load_study", "shock_slug"]
 
-
-class UnknownCommodity(NoScenarios):
-    """The commodity group id is not defined (a user error: no scenarios can exist for it)."""
+#: The Democratic Republic of the Congo, the report's second critical-paths scenario.
+DRC = "COD"
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,14 @@ class Study:
     names: dict[str, str]
     parameter_sets: pd.DataFrame
     source_tables: dict[float, tuple[pd.DataFrame, dict[str, Any]]]
+    country_tables: dict[float, tuple[pd.DataFrame, dict[str, Any]]]
+    #: ``year, source, n_failed`` of every single-source scenario of the run, per shock.
+    yearly: dict[float, pd.DataFrame]
+    coverage: Coverage
+    #: One colour per country, shared by every figure of the report.
+    palette: Palette
+    #: The properties of the report's run (command, keep_share, measure...).
+    run: dict[str, Any]
 
     @property
     def chosen(self) -> pd.Series:
@@ -78,31 +88,89 @@ class Study:
             f"supplier_cap={first['supplier_cap']}, mode={first['mode']}"
         )
 
+    def run_keep_share(self) -> str:
+        """The share of the initial shock below which the run did not store a TRANSMITS."""
+        keep = self.run.get("keep_share")
+        return f"{float(keep):.2%}".replace(".00%", "%") if keep is not None else "a share"
+
+    def failure_rule(self) -> str:
+        """When a country counts as failed, with this report's thresholds."""
+        first = self.chosen
+        rule = (
+            f"a country fails when its demand loss exceeds fail_abs = "
+            f"{format_value(float(first['fail_abs']))} {self.unit_text}"
+        )
+        if float(first["fail_rel"]) > 0:
+            rule += f" and {first['fail_rel']:g} × its internal demand"
+        return rule + " (a shocked source never counts)"
+
+    def figure_note(self) -> str:
+        """The parameters and failure rule, for the small print under a figure."""
+        return f"Parameters: {self.parameter_text()}. Failure rule: {self.failure_rule()}."
+
+    def short_parameters(self) -> str:
+        """The two parameters a finding depends on most, for the end of a sentence."""
+        first = self.chosen
+        return (
+            f"alpha {first['alpha']:g}, failure above "
+            f"{format_value(float(first['fail_abs']))} {self.unit_text} lost"
+        )
+
     def name(self, code: str) -> str:
         return self.names.get(code, code)
+
+    def label(self, code: str) -> str:
+        """``Belgium (BEL)``; just the code when the name is the code (``USA``)."""
+        name = self.name(code)
+        return code if name == code else f"{name} ({code})"
+
+    def years_text(self, context: dict[str, Any] | None = None) -> str:
+        context = context or self.context()
+        return f"{context['first_year']}–{context['last_year']}"
 
 
 def load_study(store: GraphStore, commodity: str, mode: str = "export", top: int = 10) -> Study:
     """Read what the sections share; raises when the commodity or its scenarios are unknown."""
-    groups = load_groups()
-    if commodity not in groups:
-        raise UnknownCommodity(
-            f"unknown commodity group {commodity!r}; known: {', '.join(sorted(groups))}"
-        )
+    group = find_group(commodity)
     sets = study_runs(store, commodity, mode)
     run_id = str(sets["id"].iloc[0])
+    shocks = list(sets["shocks"].iloc[0])
+    sources = {s: source_table(store, commodity, s, mode, run_id=run_id) for s in shocks}
+    countries = {s: country_table(store, commodity, s, mode, run_id=run_id) for s in shocks}
+    first, last = int(sets["first_year"].iloc[0]), int(sets["last_year"].iloc[0])
     return Study(
         store=store,
-        group=groups[commodity],
+        group=group,
         mode=mode,
         top=top,
         names=country_names(store),
         parameter_sets=sets,
-        source_tables={
-            shock: source_table(store, commodity, shock, mode, run_id=run_id)
-            for shock in sets["shocks"].iloc[0]
-        },
+        source_tables=sources,
+        country_tables=countries,
+        yearly={s: yearly_failures(store, run_id, s) for s in shocks},
+        coverage=coverage_of(trade_coverage(store, group, first, last), str(sets["unit"].iloc[0])),
+        palette=report_palette(sources, countries),
+        run=run_properties(store, run_id),
     )
+
+
+def report_palette(
+    sources: dict[float, tuple[pd.DataFrame, dict[str, Any]]],
+    countries: dict[float, tuple[pd.DataFrame, dict[str, Any]]],
+) -> Palette:
+    """Colours for the countries the report's figures name, most important first: the top
+    sources of each shock size (rank by rank), the DRC, the most exposed countries, the hubs."""
+    order: list[str] = []
+    tables = [table for table, _ in sources.values()]
+    for rank in range(MAX_LINES):
+        order += [str(t["source"].iloc[rank]) for t in tables if rank < len(t)]
+    order.append(DRC)
+    for table, _ in countries.values():
+        exposed = table[table["runs_hit"] > 0].sort_values(["rank", "country"])
+        order += [str(c) for c in exposed["country"].head(MAX_LINES)]
+        hubs = table[table["scenarios_hit"] > 0].sort_values(["hub_rank", "country"])
+        order += [str(c) for c in hubs["country"].head(MAX_LINES)]
+    return Palette.for_countries(order)
 
 
 def shock_slug(shock: float) -> str:

@@ -190,8 +190,7 @@ class ManagedNeo4j:
     def _write_config(self, credentials: Credentials) -> None:
         for sub in ("conf", "data", "logs", "plugins", "run", "import"):
             (self.home / sub).mkdir(parents=True, exist_ok=True)
-        heap = os.environ.get("CRITMIN_NEO4J_HEAP", "1g")
-        pagecache = os.environ.get("CRITMIN_NEO4J_PAGECACHE", "512m")
+        heap, pagecache = memory_settings()
         lines = [
             "# Written by `critmin neo4j start` at every start; edits here are overwritten.",
             "server.default_listen_address=127.0.0.1",
@@ -263,7 +262,7 @@ class ManagedNeo4j:
         self._install_plugins(paths["plugin"])
         if not (self.home / "data" / "dbms").exists():
             self._set_initial_password(java, classpath, credentials.password)
-        heap = os.environ.get("CRITMIN_NEO4J_HEAP", "1g")
+        heap, _pagecache = memory_settings()
         self._owner_only()
         previous = os.umask(0o077)  # what the server creates is its owner's only
         try:
@@ -431,6 +430,15 @@ class ManagedNeo4j:
         """Stop the server and delete its home (tests only: data is lost)."""
         self.stop()
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def memory_settings() -> tuple[str, str]:
+    """Heap and page cache of the managed server: ``$CRITMIN_NEO4J_HEAP`` (default 1g) and
+    ``$CRITMIN_NEO4J_PAGECACHE`` (default 512m)."""
+    return (
+        os.environ.get("CRITMIN_NEO4J_HEAP", "1g"),
+        os.environ.get("CRITMIN_NEO4J_PAGECACHE", "512m"),
+    )
 
 
 #: Free disk space the managed server needs to start (its store files, logs and transactions).

@@ -5,18 +5,33 @@ The model is a reconstruction of the cascade the cobalt trade paper (Sustainabil
 ``docs/model.md`` for the rules, the parameters and the references.
 """
 
+from critmin.simulator.coalitions import coalition_sweep, coalition_table
+from critmin.simulator.inverse import stock_needed
 from critmin.simulator.network import TradeNetwork
 from critmin.simulator.result import SimulationResult
 from critmin.simulator.scenario import Parameters, Shock
 from critmin.simulator.simulation import simulate
+from critmin.simulator.stockpiles import (
+    Stockpile,
+    parse_stockpiles,
+    resolve_stockpiles,
+    stockpile_months,
+)
 from critmin.simulator.sweep import SweepResult, sweep
 
 __all__ = [
     "Parameters",
     "Shock",
     "SimulationResult",
+    "Stockpile",
     "SweepResult",
     "TradeNetwork",
+    "coalition_sweep",
+    "coalition_table",
+    "parse_stockpiles",
+    "resolve_stockpiles",
     "simulate",
+    "stock_needed",
+    "stockpile_months",
     "sweep",
 ]

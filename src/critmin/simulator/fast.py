@@ -88,9 +88,11 @@ class Batch:
     ``forward[r, e]`` is the loss passed along link ``e`` (its exporter's cuts, and the shock),
     ``backward[r, e]`` the loss passed against it (its importer's requests for more exports);
     ``*_first`` hold the round each first was positive, -1 for never (likewise ``first_round``).
+    ``stock_drawn[r, i]`` is what country ``i`` took from its stockpile in run ``r``.
     """
 
     demand_loss: FloatArray
+    stock_drawn: FloatArray
     gross_hit: FloatArray
     first_round: RoundArray
     forward: FloatArray
@@ -105,6 +107,7 @@ class Batch:
         """Outputs for ``runs`` runs on ``n`` countries and ``m`` links, to be filled in."""
         return cls(
             demand_loss=np.empty((runs, n)),
+            stock_drawn=np.empty((runs, n)),
             gross_hit=np.empty((runs, n)),
             first_round=np.empty((runs, n), np.int32),
             forward=np.empty((runs, m)),
@@ -138,6 +141,7 @@ class Batch:
         (pairs,) = np.nonzero(quantity[0])
         return RunArrays(
             demand_loss=self.demand_loss[r],
+            stock_drawn=self.stock_drawn[r],
             gross_hit=self.gross_hit[r],
             first_round=self.first_round[r].astype(np.int64),
             rounds=int(self.rounds[r]),
@@ -155,6 +159,7 @@ def run_batch(
     plans: Sequence[Plan],
     params: Parameters,
     on_chunk: Callable[[int], None] | None = None,
+    max_threads: int | None = None,
 ) -> Batch:
     """Run every plan on ``network``, worker threads side by side.
 
@@ -170,6 +175,9 @@ def run_batch(
         Cascade parameters shared by the runs.
     on_chunk : callable, optional
         Called in the calling thread with the number of runs of each chunk as it finishes.
+    max_threads : int, optional
+        At most this many worker threads (default: one per core this process may use); a
+        Dask task passes 1, its worker's own threads being the parallelism.
 
     Returns
     -------
@@ -188,6 +196,8 @@ def run_batch(
     cut_fraction = _joined([p.cut_fraction for p in plans])[exists]
     seeds = _ragged([p.seed_country for p in plans])
     seed_fraction = _joined([p.seed_fraction for p in plans])
+    stocks = _ragged([p.stock_country for p in plans])
+    stock_quantity = _joined([p.stock_quantity for p in plans])
 
     def chunk(runs: IndexArray) -> int:
         cascade(
@@ -202,6 +212,8 @@ def run_batch(
             cut_fraction,
             *seeds,
             seed_fraction,
+            *stocks,
+            stock_quantity,
             params.alpha,
             params.absorb,
             params.supplier_cap == "supply",
@@ -209,6 +221,7 @@ def run_batch(
             params.tol,
             params.max_rounds,
             out.demand_loss,
+            out.stock_drawn,
             out.gross_hit,
             out.first_round,
             out.forward,
@@ -222,7 +235,7 @@ def run_batch(
 
     report = on_chunk or (lambda finished: None)
     chunks = _chunks(len(plans))
-    workers = min(_workers(), len(chunks))
+    workers = min(max_threads or _workers(), len(chunks))
     if workers <= 1:  # one chunk or one core: no thread to start
         for runs in chunks:
             report(chunk(runs))

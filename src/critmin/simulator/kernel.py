@@ -37,6 +37,9 @@ def cascade(
     seed_ptr: Ints,
     seed: Ints,
     seed_fraction: Floats,
+    stock_ptr: Ints,
+    stock_country: Ints,
+    stock_quantity: Floats,
     alpha: float,
     absorb: float,
     cap_supply: bool,
@@ -44,6 +47,7 @@ def cascade(
     tol: float,
     max_rounds: int,
     out_loss: Floats,
+    out_drawn: Floats,
     out_hit: Floats,
     out_first: Rounds,
     out_forward: Floats,
@@ -57,7 +61,8 @@ def cascade(
 
     Per link, ``out_forward`` is the loss passed along it (the shock and export cuts) and
     ``out_backward`` the loss passed against it (requests for more exports); ``*_first`` hold
-    the first round each was positive, -1 for never.
+    the first round each was positive, -1 for never. ``out_drawn`` is what each country took
+    from its stockpile.
     """
     n = production.shape[0]
     w = np.empty(weight.shape[0])  # current flows
@@ -71,8 +76,9 @@ def cascade(
     granted = np.empty(n)
     supplier = np.empty(n)  # 1 where a country may be asked for more exports, 0 for sources
     scale = np.empty(n)  # supplier, scaled down by supplier_cap="supply"
+    stock = np.empty(n)  # remaining stockpiles
     for r in runs:
-        loss, hit, first = out_loss[r], out_hit[r], out_first[r]
+        loss, drawn, hit, first = out_loss[r], out_drawn[r], out_hit[r], out_first[r]
         forward, backward = out_forward[r], out_backward[r]
         forward_first, backward_first = out_forward_first[r], out_backward_first[r]
         w[:] = weight
@@ -86,6 +92,12 @@ def cascade(
         for k in range(source_ptr[r], source_ptr[r + 1]):
             supplier[source[k]] = 0.0
         scale[:] = supplier
+        drawn[:] = 0.0
+        stocked = stock_ptr[r + 1] > stock_ptr[r]  # runs without stockpiles skip the draws
+        if stocked:
+            stock[:] = 0.0
+            for k in range(stock_ptr[r], stock_ptr[r + 1]):
+                stock[stock_country[k]] += stock_quantity[k]
 
         # Round 0, the shock.
         shock = 0.0
@@ -118,6 +130,13 @@ def cascade(
         t = 0
         while pending > tol * shock and t < max_rounds:
             t += 1
+            if stocked:  # before step 1: pending loss is drawn from the stockpile first
+                for i in range(n):
+                    if stock[i] > 0.0 and x[i] > 0.0:
+                        draw = min(x[i], stock[i])
+                        stock[i] -= draw
+                        x[i] -= draw
+                        drawn[i] += draw
             for i in range(n):
                 # Step 1.
                 if x[i] <= eps_pass * shock:
@@ -139,7 +158,10 @@ def cascade(
                     if supplier[u] > 0.0:
                         for e in range(out_ptr[u], out_ptr[u + 1]):
                             v = importer[e]
-                            total += w[e] / eligible_imports[v] * asked_for[v]
+                            # Only importers that ask: one whose eligible imports have dried
+                            # up asks nobody, and 0 / 0 would make the total NaN (no cap).
+                            if asked_for[v] > 0.0:
+                                total += w[e] / eligible_imports[v] * asked_for[v]
                     room = max(demand[u] - loss[u], 0.0)
                     scale[u] = supplier[u] * (room / total if total > room else 1.0)
             # Steps 5 and 6: the flows change; who passed how much loss to whom. The totals

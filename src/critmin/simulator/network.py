@@ -10,10 +10,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from critmin.units import Unit
+
 __all__ = ["UNITS", "TradeNetwork"]
 
 #: Units a network may be measured in; the model never mixes them.
-UNITS = ("t", "USD")
+UNITS = tuple(unit.value for unit in Unit)
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -30,12 +30,15 @@ def run_reference(network: TradeNetwork, plan: Plan, params: Parameters) -> RunA
     Returns
     -------
     RunArrays
-        Losses, hits, transmitted loss and the final flows.
+        Losses, stock drawn, hits, transmitted loss and the final flows.
     """
     n = network.n
     W = network.W.copy()  # state: current flows
     x = np.zeros(n)  # pending loss
     L = np.zeros(n)  # absorbed demand loss
+    stock = np.zeros(n)  # remaining stockpiles
+    np.add.at(stock, plan.stock_country, plan.stock_quantity)
+    drawn = np.zeros(n)  # taken from the stockpiles
     T = np.zeros((n, n))  # T[i, k]: loss i passed to k
     T_first = np.full((n, n), -1)
     first = np.full(n, -1)
@@ -59,7 +62,14 @@ def run_reference(network: TradeNetwork, plan: Plan, params: Parameters) -> RunA
     # Step 7's stopping rule, checked before each round.
     while x.sum() > params.tol * S0 and t < params.max_rounds:
         t += 1
-        # Step 1: small losses are absorbed; then the stockpile share.
+        # Before step 1: a country with pending loss first draws on its remaining stockpile.
+        # What it draws is neither demand loss nor passed on.
+        draw = np.minimum(x, stock)
+        stock -= draw
+        x = x - draw
+        drawn += draw
+
+        # Step 1: small losses are absorbed; then the share absorbed at home.
         small = x <= params.eps_pass * S0
         L[small] += x[small]
         x[small] = 0.0
@@ -98,8 +108,10 @@ def run_reference(network: TradeNetwork, plan: Plan, params: Parameters) -> RunA
         H += x
         first[(first < 0) & (x > 0)] = t
 
-    L += x  # step 7: whatever is still pending is absorbed where it is
-    return RunArrays.from_dense(L, H, first, t, S0, T, T_first, W)
+    # Step 7: whatever is still pending is absorbed where it is. Stockpiles are drawn on in
+    # rounds only (docs/model.md): a run stopped by max_rounds settles its pending loss as is.
+    L += x
+    return RunArrays.from_dense(L, H, first, t, S0, T, T_first, W, drawn)
 
 
 def _spread(amount: FloatArray, total: FloatArray) -> FloatArray:

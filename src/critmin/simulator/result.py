@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ IntArray = npt.NDArray[np.int64]
 class RunArrays:
     """One run's output in country positions, as both engines return it.
 
+    ``stock_drawn`` is what each country took from its stockpile (zeros without stockpiles);
     ``first_round`` is -1 for a country never hit; the ``edge_*`` arrays list the positive
     entries of the transmitted-loss matrix ``T`` in row-major order (by source, then target:
     countries are sorted, so also by name); ``final_flows`` is ``W`` at the end of the cascade
@@ -36,6 +37,7 @@ class RunArrays:
     """
 
     demand_loss: FloatArray
+    stock_drawn: FloatArray
     gross_hit: FloatArray
     first_round: IntArray
     rounds: int
@@ -57,11 +59,22 @@ class RunArrays:
         T: FloatArray,
         T_first: IntArray,
         W: FloatArray,
+        drawn: FloatArray,
     ) -> RunArrays:
         """Collect a run kept in dense ``n x n`` matrices ``T`` and ``W``."""
         source, target = np.nonzero(T)
         return cls(
-            L, H, first, rounds, S0, source, target, T[source, target], T_first[source, target], W
+            L,
+            drawn,
+            H,
+            first,
+            rounds,
+            S0,
+            source,
+            target,
+            T[source, target],
+            T_first[source, target],
+            W,
         )
 
 
@@ -122,6 +135,9 @@ class SimulationResult:
     ----------
     demand_loss, relative_loss, gross_hit : Series
         ``L_i``, ``L_i / D_i`` (NaN where ``D_i <= 0``) and the gross hits ``H_i``.
+    stock_drawn : Series
+        What each country took from its stockpile (0 without one). Drawn stock is neither
+        demand loss nor passed on: ``demand_loss.sum() + stock_drawn.sum() == initial_shock``.
     first_round : Series of Int64
         Round in which each country was first hit (0 for the shock), ``<NA>`` if never.
     failed : Series of bool
@@ -142,6 +158,9 @@ class SimulationResult:
         The network's unit.
     final_flows : DataFrame or None
         Positive flows after the cascade (``exporter, importer, quantity``); reference engine only.
+    stockpiles : dict
+        The stockpile each country started with, in the network's unit (months converted);
+        empty without stockpiles.
     """
 
     demand_loss: pd.Series
@@ -156,6 +175,8 @@ class SimulationResult:
     shocks: tuple[Shock, ...]
     unit: str
     final_flows: pd.DataFrame | None = None
+    stock_drawn: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    stockpiles: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_arrays(
@@ -167,7 +188,7 @@ class SimulationResult:
         engine: str,
         run: RunArrays,
     ) -> SimulationResult:
-        """Label an engine's arrays with the network's countries."""
+        """Label an engine's arrays with the network's countries (stockpiles from ``plan``)."""
         demand = network.demand_array
         is_source = np.isin(np.arange(network.n), plan.sources)
         names = np.asarray(network.countries, dtype=object)
@@ -203,6 +224,11 @@ class SimulationResult:
             shocks=tuple(shocks),
             unit=network.unit,
             final_flows=final,
+            stock_drawn=series(run.stock_drawn, "stock_drawn"),
+            stockpiles={
+                network.countries[i]: float(q)
+                for i, q in zip(plan.stock_country, plan.stock_quantity, strict=True)
+            },
         )
 
     @property
@@ -219,7 +245,8 @@ class SimulationResult:
         """The run as one flat record (the row ``sweep`` would write for it).
 
         ``sources`` is the ';'-joined sorted ISO3 codes; ``fraction`` is NaN when the shocks
-        differ in size; ``targets`` lists ``source>importer`` pairs of targeted shocks.
+        differ in size; ``targets`` lists ``source>importer`` pairs of targeted shocks;
+        ``stockpiles`` lists ``country=quantity`` (in the network's unit), ';'-joined.
         """
         fractions = {s.fraction for s in self.shocks}
         record = run_record(
@@ -235,4 +262,5 @@ class SimulationResult:
         record["targets"] = ";".join(
             sorted(f"{s.source}>{t}" for s in self.shocks for t in s.targets or ())
         )
+        record["stockpiles"] = ";".join(f"{c}={q!r}" for c, q in sorted(self.stockpiles.items()))
         return record

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from numbers import Real
 from typing import Any
 
@@ -12,8 +12,10 @@ import numpy as np
 import numpy.typing as npt
 
 from critmin.simulator.network import TradeNetwork
+from critmin.units import Unit
 
 __all__ = [
+    "FAILURE_PRESETS",
     "MODES",
     "SUPPLIER_CAPS",
     "Parameters",
@@ -29,7 +31,16 @@ MODES = ("export", "production")
 SUPPLIER_CAPS = ("none", "supply")
 
 #: ``fail_abs`` when the caller gives none: 1 kg for tonnes, 1,000 USD for values.
-DEFAULT_FAIL_ABS = {"t": 1e-3, "USD": 1_000.0}
+DEFAULT_FAIL_ABS = {unit.value: unit.default_fail_abs for unit in Unit}
+
+#: The failure rules of docs/model.md ("Failure-rule presets") by name, as ``fail_abs`` and
+#: ``fail_rel`` for :class:`Parameters` (``fail_abs=None``: the unit's tiny threshold).
+#: ``any-loss`` (the default) fails a country on any loss; ``buffer-1pct`` only on unmet
+#: demand above 1% of its demand (the buffer rule of Fosch et al.'s food-trade code).
+FAILURE_PRESETS: dict[str, dict[str, float | None]] = {
+    "any-loss": {"fail_abs": None, "fail_rel": 0.0},
+    "buffer-1pct": {"fail_abs": None, "fail_rel": 0.01},
+}
 
 
 @dataclass(frozen=True)
@@ -132,7 +143,8 @@ class Plan:
 
     ``cut_exporter[k] -> cut_importer[k]`` loses ``cut_fraction[k]`` of its flow in round 0
     (export mode); ``seed_country[k]`` loses ``seed_fraction[k]`` of its production (production
-    mode). ``sources`` may never be asked for more exports.
+    mode). ``sources`` may never be asked for more exports. ``stock_country[k]`` starts with a
+    stockpile of ``stock_quantity[k]`` in the network's unit (none by default).
     """
 
     sources: npt.NDArray[np.intp]
@@ -141,6 +153,16 @@ class Plan:
     cut_fraction: npt.NDArray[np.float64]
     seed_country: npt.NDArray[np.intp]
     seed_fraction: npt.NDArray[np.float64]
+    stock_country: npt.NDArray[np.intp] = field(default_factory=lambda: np.empty(0, np.intp))
+    stock_quantity: npt.NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+
+    def stocked(self, country: npt.NDArray[np.intp], quantity: npt.NDArray[np.float64]) -> Plan:
+        """This plan with the stockpiles ``quantity`` at positions ``country`` instead."""
+        return replace(
+            self,
+            stock_country=np.asarray(country, np.intp),
+            stock_quantity=np.asarray(quantity, np.float64),
+        )
 
 
 def as_shocks(shocks: Shock | Sequence[Shock]) -> tuple[Shock, ...]:
@@ -154,8 +176,25 @@ def as_shocks(shocks: Shock | Sequence[Shock]) -> tuple[Shock, ...]:
     return out
 
 
-def plan(network: TradeNetwork, shocks: Sequence[Shock], mode: str) -> Plan:
-    """Lay validated ``shocks`` onto ``network`` for a run in ``mode``."""
+def plan(
+    network: TradeNetwork,
+    shocks: Sequence[Shock],
+    mode: str,
+    stockpiles: Mapping[str, float] | None = None,
+) -> Plan:
+    """Lay validated ``shocks`` onto ``network`` for a run in ``mode``.
+
+    ``stockpiles`` are quantities in the network's unit, already validated
+    (:func:`~critmin.simulator.stockpiles.resolve_stockpiles`).
+    """
+    laid = _shocks_plan(network, shocks, mode)
+    if not stockpiles:
+        return laid
+    countries = network.positions(stockpiles, "stockpile countries")
+    return laid.stocked(countries, np.fromiter(stockpiles.values(), np.float64, len(stockpiles)))
+
+
+def _shocks_plan(network: TradeNetwork, shocks: Sequence[Shock], mode: str) -> Plan:
     sources = network.positions([s.source for s in shocks], "shock source(s)")
     fractions = np.array([s.fraction for s in shocks])
     no_int = np.empty(0, np.intp)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from critmin.simulator.executors import Job, Tables, run_jobs
 from critmin.simulator.fast import Batch, Links, run_batch
 from critmin.simulator.network import TradeNetwork
 from critmin.simulator.result import failed_mask, nullable_rounds, relative_loss, run_record
 from critmin.simulator.scenario import Parameters, Plan, Shock, plan, real_number, shock_fraction
+from critmin.simulator.stockpiles import Stockpiles, resolve_stockpiles
 from critmin.simulator.tables import StudyTables, study_tables
 
 __all__ = ["SweepResult", "sweep"]
@@ -30,8 +33,9 @@ class SweepResult:
         ``year, sources, fraction, mode, unit, initial_shock, rounds, n_failed, n_countries``
         and one column per cascade parameter (``engine`` included).
     impacts : DataFrame
-        ``year, sources, fraction, country, demand_loss, relative_loss, gross_hit, first_round,
-        failed`` for every country with a demand loss or a gross hit.
+        ``year, sources, fraction, country, demand_loss, stock_drawn, relative_loss, gross_hit,
+        first_round, failed`` for every country with a demand loss or a gross hit
+        (``stock_drawn``: what it took from its stockpile; 0 without stockpiles).
     transmitted : DataFrame
         ``year, sources, fraction, source, target, quantity, first_round``: the edges along
         which more than ``keep_share`` of the run's initial shock travelled.
@@ -39,6 +43,9 @@ class SweepResult:
         The keys of the networks swept (``None`` for a single network).
     panel : tuple of str
         Every country of every network swept, sorted.
+    stockpiles : dict
+        Per year, the stockpiles every run of that year started with, in the network's unit
+        (months converted); empty without stockpiles.
 
     ``sources`` is the ';'-joined sorted ISO3 codes of a run's shocked countries.
     """
@@ -48,6 +55,7 @@ class SweepResult:
     transmitted: pd.DataFrame
     years: tuple[Hashable, ...]
     panel: tuple[str, ...]
+    stockpiles: Mapping[Hashable, Mapping[str, float]] = field(default_factory=dict)
 
     def tables(self, panel_countries: Iterable[str] | None = None) -> StudyTables:
         """The study's tables of this sweep (:func:`~critmin.simulator.tables.study_tables`).
@@ -91,6 +99,9 @@ def sweep(
     keep_share: float = 1e-3,
     progress: Progress | None = None,
     targets: Iterable[str] | None = None,
+    executor: str = "local",
+    scheduler: Any = None,
+    stockpiles: Stockpiles | None = None,
     **parameters: Any,
 ) -> SweepResult:
     """Run every source of every network at every shock size, on the fast engine.
@@ -115,6 +126,16 @@ def sweep(
     targets : iterable of str, optional
         A targeted embargo: the sources cut only their exports to these importers (those of
         them present in each year's network).
+    executor : {"local", "dask"}
+        Where the runs go (:mod:`critmin.simulator.executors`): this process's threads, or a
+        Dask cluster; both give the same result.
+    scheduler : str or distributed.Client, optional
+        With ``executor="dask"``, the cluster to use (address or client); by default a
+        ``LocalCluster`` on 127.0.0.1, started and closed by the sweep.
+    stockpiles : mapping of str to float or Stockpile, optional
+        Stockpiles held in every run, as for :func:`~critmin.simulator.simulate`; months of
+        demand convert with each year's network. A country absent from a year's network holds
+        nothing that year. ``impacts`` has the stock each country drew (``stock_drawn``).
     **parameters
         Cascade parameters, as for :func:`~critmin.simulator.simulate` (no ``engine``).
 
@@ -127,8 +148,8 @@ def sweep(
     TypeError
         On an unknown parameter.
     ValueError
-        On a bad value, networks in different units, ``together`` without ``sources``, or a
-        source in none of the networks.
+        On a bad value, networks in different units, ``together`` without ``sources``, a
+        source in none of the networks, or an unknown executor.
 
     Examples
     --------
@@ -145,14 +166,7 @@ def sweep(
     2  2020       A       0.5           50.0      25         2
     3  2020       B       0.5           25.0       1         1
     """
-    years = {None: networks} if isinstance(networks, TradeNetwork) else dict(networks)
-    units = {network.unit for network in years.values()}
-    if len(units) > 1:
-        raise ValueError(f"networks mix units {sorted(units)}; sweep one unit at a time")
-    params = Parameters(**parameters).resolved(units.pop() if units else "t")
-    fractions = tuple(shock_fraction(f) for f in fractions)
-    if real_number(keep_share, "keep_share") < 0:
-        raise ValueError(f"keep_share must be >= 0, got {keep_share!r}")
+    years, fractions, params = checked_inputs(networks, fractions, keep_share, parameters)
     if sources is not None:
         sources = sorted(set(sources))
     scenarios = {
@@ -162,7 +176,72 @@ def sweep(
         what = "the given sources" if sources is not None else "any country"
         raise ValueError(f"nothing to sweep: no fractions, or {what} can be a source in no network")
 
-    total = sum(len(s) for s in scenarios.values()) * len(fractions)
+    return sweep_groups(
+        years, scenarios, fractions, params, targets, keep_share, progress, executor, scheduler,
+        stockpiles=yearly_stockpiles(years, stockpiles),
+    )  # fmt: skip
+
+
+def yearly_stockpiles(
+    years: Mapping[Hashable, TradeNetwork], stockpiles: Stockpiles | None
+) -> dict[Hashable, dict[str, float]]:
+    """Each year's stockpiles in its network's unit (:func:`resolve_stockpiles`); countries
+    absent from a year hold nothing that year, and a country in no network is an error."""
+    if not stockpiles:
+        return {}
+    per_year = {
+        year: resolve_stockpiles(network, stockpiles, missing="skip")
+        for year, network in years.items()
+    }
+    found = set().union(*per_year.values())
+    unknown = [f"{c}={stockpiles[c]}" for c in stockpiles if c not in found]
+    if unknown:
+        raise ValueError(f"stockpile(s) of countries in none of the networks: {', '.join(unknown)}")
+    return per_year
+
+
+def checked_inputs(
+    networks: TradeNetwork | Mapping[Any, TradeNetwork],
+    fractions: Sequence[float],
+    keep_share: float,
+    parameters: Mapping[str, Any],
+) -> tuple[dict[Hashable, TradeNetwork], tuple[float, ...], Parameters]:
+    """A sweep's networks by year, its fractions and its resolved parameters, validated."""
+    years = {None: networks} if isinstance(networks, TradeNetwork) else dict(networks)
+    units = {network.unit for network in years.values()}
+    if len(units) > 1:
+        raise ValueError(f"networks mix units {sorted(units)}; sweep one unit at a time")
+    params = Parameters(**parameters).resolved(units.pop() if units else "t")
+    fractions = tuple(shock_fraction(f) for f in fractions)
+    if real_number(keep_share, "keep_share") < 0:
+        raise ValueError(f"keep_share must be >= 0, got {keep_share!r}")
+    return years, fractions, params
+
+
+def sweep_groups(
+    years: Mapping[Hashable, TradeNetwork],
+    scenarios: Mapping[Hashable, Sequence[tuple[str, ...]]],
+    fractions: Sequence[float],
+    params: Parameters,
+    targets: Iterable[str] | None,
+    keep_share: float,
+    progress: Progress | None,
+    executor: str = "local",
+    scheduler: Any = None,
+    stockpiles: Mapping[Hashable, Mapping[str, float]] | None = None,
+) -> SweepResult:
+    """Run each year's groups of countries (one run per group and fraction) on ``executor``.
+
+    The engine of :func:`sweep` and :func:`~critmin.simulator.coalitions.coalition_sweep`:
+    ``scenarios[year]`` lists the groups shocked together in that year's network;
+    ``stockpiles[year]`` the stockpiles of its runs (:func:`yearly_stockpiles`).
+    """
+    jobs = [
+        Job(year, network, groups, _targets(network, targets))
+        for year, network in years.items()
+        if (groups := [(group, f) for f in fractions for group in scenarios.get(year, ())])
+    ]
+    total = sum(len(job.groups) for job in jobs)
     done = 0
 
     def advance(finished: int) -> None:
@@ -171,23 +250,39 @@ def sweep(
         if progress is not None:
             progress(done, total)
 
-    tables: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
-    for year, network in years.items():
-        groups = [(group, f) for f in fractions for group in scenarios[year]]
-        if not groups:
-            continue
-        links = Links.of(network)
-        aimed = _targets(network, targets)
-        plans = [
-            plan(network, [Shock(s, f, aimed) for s in group], params.mode) for group, f in groups
-        ]
-        batch = run_batch(network, links, plans, params, advance)
-        tables.append(_tables(year, network, links, groups, plans, batch, params, keep_share))
+    # With stockpiles, the work carries them (a partial pickles for Dask like the function).
+    work = partial(job_tables, stockpiles=stockpiles) if stockpiles else job_tables
+    tables = run_jobs(jobs, work, params, keep_share, advance, executor, scheduler)
     runs, impacts, transmitted = (
         pd.concat(parts, ignore_index=True) for parts in zip(*tables, strict=True)
     )
     panel = sorted(set().union(*(network.countries for network in years.values())))
-    return SweepResult(runs, impacts, transmitted, tuple(years), tuple(panel))
+    return SweepResult(
+        runs, impacts, transmitted, tuple(years), tuple(panel), dict(stockpiles or {})
+    )
+
+
+def job_tables(
+    job: Job,
+    params: Parameters,
+    keep_share: float,
+    on_chunk: Callable[[int], None] | None = None,
+    max_threads: int | None = None,
+    stockpiles: Mapping[Hashable, Mapping[str, float]] | None = None,
+) -> Tables:
+    """Run one job's groups on its network and tabulate them (the work every executor does).
+
+    ``stockpiles[job.year]``, when given, are the runs' stockpiles in the network's unit.
+    """
+    network, groups = job.network, job.groups
+    links = Links.of(network)
+    stock = (stockpiles or {}).get(job.year)
+    plans = [
+        plan(network, [Shock(s, f, job.targets) for s in group], params.mode, stock)
+        for group, f in groups
+    ]
+    batch = run_batch(network, links, plans, params, on_chunk, max_threads)
+    return _tables(job.year, network, links, groups, plans, batch, params, keep_share)
 
 
 def _targets(network: TradeNetwork, targets: Iterable[str] | None) -> tuple[str, ...] | None:
@@ -269,6 +364,7 @@ def _tables(
             "fraction": fraction[run],
             "country": names[country],
             "demand_loss": loss,
+            "stock_drawn": batch.stock_drawn[run, country],
             "relative_loss": relative_loss(loss, demand[country]),
             "gross_hit": batch.gross_hit[run, country],
             "first_round": nullable_rounds(batch.first_round[run, country]),

@@ -71,8 +71,8 @@ class StudyTables:
         ``mean_loss_all_runs`` (over every run of the shock size, zeros included),
         ``mean_loss_when_hit`` (over the ``runs_hit`` with a loss > 0), ``times_failed``;
         ``rank`` by ``mean_loss_all_runs``. Transit (the study's hubs): over the runs in which
-        it is not the source, ``received`` (gross hits), ``absorbed`` (demand loss),
-        ``passed_on = received - absorbed`` and ``share_passed_on``; ``hub_rank`` by
+        it is not the source, ``received`` (gross hits), ``absorbed`` (demand loss, plus any
+        stock drawn), ``passed_on = received - absorbed`` and ``share_passed_on``; ``hub_rank`` by
         ``passed_on``.
     exposure : DataFrame
         Per exposed country and source: ``total_loss`` the source's runs caused it, ``mean_loss``
@@ -168,10 +168,18 @@ def _countries(runs: pd.DataFrame, hits: pd.DataFrame) -> pd.DataFrame:
         times_failed=("failed", "sum"),
     )
     passing = hits[(hits["country"] != hits["sources"]) & (hits["gross_hit"] > 0)]
-    transit = passing.groupby(["fraction", "country"]).agg(
-        scenarios_hit=("gross_hit", "size"),
-        received=("gross_hit", "sum"),
-        absorbed=("demand_loss", "sum"),
+    # Stock drawn stays with the country like a demand loss: it was not passed on.
+    held = passing["demand_loss"]
+    if "stock_drawn" in passing.columns:
+        held = held + passing["stock_drawn"].fillna(0.0)
+    transit = (
+        passing.assign(held=held)
+        .groupby(["fraction", "country"])
+        .agg(
+            scenarios_hit=("gross_hit", "size"),
+            received=("gross_hit", "sum"),
+            absorbed=("held", "sum"),
+        )
     )
     table = exposure.join(transit, how="outer").reset_index()
     for column in ("total_loss", "received", "absorbed"):

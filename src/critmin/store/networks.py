@@ -21,6 +21,7 @@ import pandas as pd
 from critmin.errors import CritminError
 from critmin.loader.commodities import CommodityGroup
 from critmin.store.graph import GraphStore
+from critmin.units import Unit
 
 MIN_TONNES_COVERAGE = 0.95
 
@@ -133,19 +134,56 @@ def _impute_tonnes(flows: pd.DataFrame) -> pd.Series:
     return flows["tonnes"].fillna(keyed["value_usd"] * keyed["t_per_usd"])
 
 
-def read_panel(
-    store: GraphStore, group: CommodityGroup, years: list[int], measure: str = "auto"
-) -> Panel:
-    """Pull the group's flows (and production) for ``years`` in one query each."""
-    if measure not in ("auto", "tonnes", "usd"):
-        raise ValueError(f"measure must be auto, tonnes or usd, not {measure!r}")
+def read_trade_rows(store: GraphStore, group: CommodityGroup, years: list[int]) -> pd.DataFrame:
+    """The group's TRADES rows in ``years`` (``year, exporter, importer, hs, tonnes,
+    value_usd``), in one query: what :func:`read_panel` builds its networks from."""
     flows = store.query(GROUP_FLOWS, years=years, prefixes=list(group.hs_codes))
+    return _trade_rows(flows, group, years)
+
+
+def _trade_rows(flows: pd.DataFrame, group: CommodityGroup, years: list[int]) -> pd.DataFrame:
     if flows.empty:
         raise NoTradeData(
             f"no TRADES for {group.id} (HS {', '.join(group.hs_codes)}) in "
             f"{min(years)}-{max(years)}: load flows first with `critmin load trades`"
         )
-    flows = flows.astype({"year": "int64", "tonnes": "float64", "value_usd": "float64"})
+    return flows.astype({"year": "int64", "tonnes": "float64", "value_usd": "float64"})
+
+
+def tonnes_years(rows: pd.DataFrame) -> list[int]:
+    """The years of ``rows`` (:func:`read_trade_rows`) whose flows report tonnes for at least
+    :data:`MIN_TONNES_COVERAGE` of their trade value: the years a tonnes panel may hold."""
+    coverage = _tonnes_coverage(rows)
+    return sorted(int(y) for y, share in coverage.items() if share >= MIN_TONNES_COVERAGE)
+
+
+#: What a tonnes panel does with a flow that reports a value but no tonnes.
+MISSING_TONNES = ("impute", "drop")
+
+
+def read_panel(
+    store: GraphStore,
+    group: CommodityGroup,
+    years: list[int],
+    measure: str = "auto",
+    missing: str = "impute",
+    rows: pd.DataFrame | None = None,
+) -> Panel:
+    """Pull the group's flows (and production) for ``years`` in one query each.
+
+    ``missing``: in tonnes, flows that report a value but no tonnes get tonnes imputed at the
+    code-year's unit price (``impute``, the default) or are left out (``drop``). ``rows``: the
+    group's TRADES rows already pulled by :func:`read_trade_rows` (for these years or more),
+    so that several panels come from one pull; the flows query is then not run.
+    """
+    if measure not in ("auto", "tonnes", "usd"):
+        raise ValueError(f"measure must be auto, tonnes or usd, not {measure!r}")
+    if missing not in MISSING_TONNES:
+        raise ValueError(f"missing must be one of {MISSING_TONNES}, not {missing!r}")
+    if rows is None:
+        flows = read_trade_rows(store, group, years)
+    else:
+        flows = _trade_rows(rows.loc[rows["year"].isin(years)].copy(), group, years)
     coverage = _tonnes_coverage(flows)
     tonnes_ok = bool((coverage >= MIN_TONNES_COVERAGE).all())
     if measure == "tonnes" and not tonnes_ok:
@@ -157,9 +195,9 @@ def read_panel(
     use_tonnes = measure == "tonnes" or (measure == "auto" and tonnes_ok)
     imputed_share: dict[int, float] = {}
     if use_tonnes:
-        missing = flows["tonnes"].isna()
-        flows["quantity"] = _impute_tonnes(flows)
-        imputed_share = {int(y): float(s) for y, s in missing.groupby(flows["year"]).mean().items()}
+        imputed = flows["tonnes"].isna() & (missing == "impute")  # dropped ones: none imputed
+        flows["quantity"] = _impute_tonnes(flows) if missing == "impute" else flows["tonnes"]
+        imputed_share = {int(y): float(s) for y, s in imputed.groupby(flows["year"]).mean().items()}
         flows = flows.dropna(subset=["quantity"])
     else:
         flows["quantity"] = flows["value_usd"]
@@ -175,7 +213,7 @@ def read_panel(
             production = pd.DataFrame(columns=["year", "country", "quantity"])
     return Panel(
         group=group,
-        unit="t" if use_tonnes else "USD",
+        unit=Unit.TONNES.value if use_tonnes else Unit.USD.value,
         flows=summed.reset_index(drop=True),
         production=production.astype({"year": "int64", "quantity": "float64"}),
         imputed_share=imputed_share,

@@ -27,7 +27,11 @@ Graph model, schema version 2 (``docs/graph-model.md`` has the diagram and the m
 
 Quantity properties carry their unit in their name (``_t``/``tonnes`` or ``_usd``/``value_usd``);
 ``unit`` on a Scenario, Run or summary says which. A scenario id is a digest of its definition
-(commodity, year, sources, fraction, targets, every parameter), so a re-run replaces it.
+(commodity, year, sources, fraction, targets, every parameter, and the stockpiles or per-source
+shocks when a run has them), so a re-run replaces it. A run with stockpiles stores them on its
+Run and Scenarios (``stockpiles``: as given; ``stockpile_countries`` and ``stockpile_t|usd``:
+in the year's unit) and what each country drew on its Impact (``stock_drawn_t|usd``); such runs
+never answer for the study of the same parameters without stockpiles.
 
 Writers are safe together: each transaction first locks its scenarios (sorted, so two writers
 queue rather than deadlock), then deletes their old cascades and writes the new ones, so two
@@ -41,7 +45,7 @@ import json
 import os
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,7 +56,9 @@ from critmin.errors import CritminError
 from critmin.simulator.scenario import Parameters
 from critmin.simulator.tables import StudyTables, study_tables
 from critmin.store.graph import GraphStore, Statement, neo4j_rows
+from critmin.store.locks import STALE_AFTER, exclusive, holder_label
 from critmin.store.schema import ensure_schema
+from critmin.units import Unit
 
 __all__ = [
     "MODEL_VERSION",
@@ -63,12 +69,14 @@ __all__ = [
     "check_schema",
     "failed_by_year",
     "find_run",
+    "forget_run",
     "loss_table",
     "migrate",
     "new_run_id",
     "parameter_key",
     "run_properties",
     "runs_of",
+    "save_stock_needed",
     "scenario_id",
     "source_table",
     "study_runs",
@@ -148,8 +156,9 @@ def check_schema(store: GraphStore, *, writing: bool = False) -> None:
         )
     if version is None and not writing:
         return  # an empty graph: nothing to read yet, nothing to mark
-    if version is None or int(version) < SCHEMA_VERSION:
+    if writing:  # constraints a newer critmin added (IF NOT EXISTS: cheap when present)
         ensure_schema(store)
+    if version is None or int(version) < SCHEMA_VERSION:
         store.execute(MARK_SCHEMA, version=SCHEMA_VERSION, now=_now())
     store.schema_checked = True
 
@@ -263,10 +272,8 @@ SET r.status = 'complete', r.finished_at = $now, r.n_scenarios = $n_scenarios
 
 
 def suffix(unit: str) -> str:
-    """Property-name suffix for a unit: ``t`` or ``usd``."""
-    if unit not in ("t", "USD"):
-        raise ValueError(f"unit must be 't' or 'USD', not {unit!r}")
-    return "t" if unit == "t" else "usd"
+    """Property-name suffix for a unit: ``t`` or ``usd`` (see :class:`~critmin.units.Unit`)."""
+    return Unit.of(unit).suffix
 
 
 def _now() -> str:
@@ -289,16 +296,25 @@ def scenario_id(
     fraction: float,
     parameters: Mapping[str, Any],
     targets: Sequence[str] = (),
+    stockpiles: Sequence[str] = (),
+    shocks: Sequence[tuple[str, float, Sequence[str]]] = (),
 ) -> str:
     """Deterministic id: the same scenario definition always gets the same id.
+
+    ``stockpiles`` (``ISO3=QTY`` or ``ISO3=<n>months``, as given) and ``shocks`` (per source
+    ``(source, fraction, targets)``, for shocks that differ in size or targets) enter the
+    definition only when given, so scenarios without them keep their ids.
 
     >>> a = scenario_id("cobalt", 2020, "COD", 1.0, {"alpha": 0.8, "mode": "export"})
     >>> a == scenario_id("cobalt", 2020, "COD", 1.0, {"mode": "export", "alpha": 0.8})
     True
     >>> a == scenario_id("cobalt", 2020, "COD", 0.5, {"alpha": 0.8, "mode": "export"})
     False
+    >>> a == scenario_id("cobalt", 2020, "COD", 1.0, {"alpha": 0.8, "mode": "export"}, (),
+    ...                  stockpiles=["JPN=3months"])
+    False
     """
-    definition = {
+    definition: dict[str, Any] = {
         "commodity": commodity,
         "year": int(year),
         "sources": sorted(sources.split(";")),
@@ -306,6 +322,12 @@ def scenario_id(
         "targets": sorted(targets),
         "parameters": parameter_key(parameters),
     }
+    if stockpiles:
+        definition["stockpiles"] = sorted(stockpiles)
+    if shocks:
+        definition["shocks"] = sorted(
+            (str(s), round(float(f), 12), sorted(t)) for s, f, t in shocks
+        )
     digest = hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode())
     return "sc_" + digest.hexdigest()[:20]
 
@@ -336,27 +358,61 @@ class RunInfo:
     extra: Mapping[str, Any] | None = None
     kind: str = "study"
     n_years: int = 0  # 0: the number of years in the runs written
+    #: The stockpiles every scenario of the run started with, as given (``JPN=30``,
+    #: ``USA=3months``; part of the scenario ids), and per year in the network's unit.
+    stockpiles: tuple[str, ...] = ()
+    stock_quantities: Mapping[int, Mapping[str, float]] = field(default_factory=dict)
+    #: Per source ``(source, fraction, targets)`` when a run's shocks differ in size or
+    #: targets (a policy scenario); each source's own go on its SHOCKS.
+    shocks: tuple[tuple[str, float, tuple[str, ...]], ...] = ()
+
+    def shock_of(self, source: str, fraction: float) -> tuple[float, list[str]]:
+        """The fraction and targets of ``source``'s shock in a scenario of this run."""
+        for code, own, targets in self.shocks:
+            if code == source:
+                return float(own), list(targets)
+        return float(fraction), list(self.targets)
+
+    def all_targets(self) -> list[str]:
+        """Every importer some shock of the run targets, sorted."""
+        if not self.shocks:
+            return list(self.targets)
+        return sorted({t for _, _, targets in self.shocks for t in targets})
 
 
 def _scenario_rows(runs: pd.DataFrame, info: RunInfo, created: str) -> pd.DataFrame:
     unit = suffix(info.unit)
     rows = runs.copy()
     rows["id"] = [
-        scenario_id(info.commodity, y, s, f, info.parameters, info.targets)
+        scenario_id(
+            info.commodity, y, s, f, info.parameters, info.targets, info.stockpiles, info.shocks
+        )
         for y, s, f in zip(rows["year"], rows["sources"], rows["fraction"], strict=True)
     ]
     n_sources = rows["sources"].str.count(";") + 1
     eligible = (rows["n_countries"] - n_sources).clip(lower=1)
     props = []
     for record, rate in zip(neo4j_rows(rows), rows["n_failed"] / eligible, strict=True):
-        prop = {k: v for k, v in record.items() if k not in ("initial_shock", "sources")}
+        prop = {
+            k: v for k, v in record.items() if k not in ("initial_shock", "sources", "stock_drawn")
+        }
+        if info.stockpiles:
+            stock = info.stock_quantities.get(int(record["year"]), {})
+            prop.update(
+                {
+                    "stockpiles": list(info.stockpiles),
+                    "stockpile_countries": list(stock),
+                    f"stockpile_{unit}": [float(q) for q in stock.values()],
+                    f"stock_drawn_{unit}": float(record.get("stock_drawn") or 0.0),
+                }
+            )
         prop.update(
             {
                 "id": record["id"],
                 "commodity": info.commodity,
                 "shock": record["fraction"],
                 "sources": record["sources"].split(";"),
-                "targets": list(info.targets),
+                "targets": info.all_targets(),
                 f"initial_shock_{unit}": record["initial_shock"],
                 "failure_rate": float(rate),
                 "parameters": parameter_key(info.parameters),
@@ -382,9 +438,16 @@ def _floats(values: pd.Series) -> list[float | None]:
 
 
 def _cascades(
-    scenarios: pd.DataFrame, impacts: pd.DataFrame, transmitted: pd.DataFrame, unit: str
+    scenarios: pd.DataFrame,
+    impacts: pd.DataFrame,
+    transmitted: pd.DataFrame,
+    unit: str,
+    drawn: bool = False,
 ) -> list[dict[str, Any]]:
-    """Per scenario (in ``scenarios`` order): its Impact rows and TRANSMITS by position."""
+    """Per scenario (in ``scenarios`` order): its Impact rows and TRANSMITS by position.
+
+    ``drawn``: the run had stockpiles, and every Impact gets ``stock_drawn_<unit>``.
+    """
     ids = scenarios[[*SCENARIO_KEYS, "id"]]
     hits = impacts.merge(ids, on=SCENARIO_KEYS, how="inner")
     edges = transmitted.merge(ids, on=SCENARIO_KEYS, how="inner")
@@ -398,6 +461,8 @@ def _cascades(
         "failed": hits["failed"].astype(bool).tolist(),
         "first_round": [None if pd.isna(r) else int(r) for r in first],
     }
+    if drawn:
+        hit_rows[f"stock_drawn_{unit}"] = _floats(hits["stock_drawn"].fillna(0.0))
     by_scenario: dict[str, list[dict[str, Any]]] = {sid: [] for sid in scenarios["id"]}
     positions: dict[str, dict[str, int]] = {sid: {} for sid in scenarios["id"]}
     names = [k for k in hit_rows if k != "id"]
@@ -408,6 +473,8 @@ def _cascades(
         positions[sid][row["iso3"]] = len(by_scenario[sid])
         by_scenario[sid].append(row)
     zero = {f"demand_loss_{unit}": 0.0, f"gross_hit_{unit}": 0.0, "failed": False}
+    if drawn:
+        zero[f"stock_drawn_{unit}"] = 0.0
 
     def position(sid: str, code: str) -> int:
         """The Impact of ``code`` in ``sid``, made (with zero loss) when the cascade passed
@@ -422,7 +489,7 @@ def _cascades(
         for code in str(sources).split(";"):
             by_scenario[sid][position(sid, code)]["source"] = True
 
-    quantity = "tonnes" if unit == "t" else "value_usd"
+    quantity = Unit.of(unit).flow_property
     initial = dict(zip(scenarios["id"], scenarios["initial_shock"], strict=True))
     edge_rows: dict[str, list[dict[str, Any]]] = {sid: [] for sid in scenarios["id"]}
     columns = zip(
@@ -506,9 +573,10 @@ def _units(
         chunk = scenarios.iloc[start:stop]
         ids = list(chunk["id"])
         shocks = [
-            {"scenario": sid, "country": code, "fraction": float(f), "targets": list(info.targets)}
+            {"scenario": sid, "country": code, "fraction": own, "targets": targets}
             for sid, srcs, f in zip(chunk["id"], chunk["sources"], chunk["fraction"], strict=True)
             for code in srcs.split(";")
+            for own, targets in [info.shock_of(code, float(f))]
         ]
         upserts = [{"id": i, "props": p} for i, p in zip(ids, chunk["props"], strict=True)]
         parts, codes = _with_country_positions(cascades[start:stop])
@@ -536,7 +604,8 @@ def _run_props(info: RunInfo, runs: pd.DataFrame, created: str) -> dict[str, Any
         "unit": info.unit,
         "years": sorted({int(y) for y in runs["year"]}),
         "fractions": sorted({float(f) for f in runs["fraction"]}, reverse=True),
-        "targets": list(info.targets),
+        "targets": info.all_targets(),
+        "stockpiles": list(info.stockpiles),
         "n_years": info.n_years,
         "n_panel": info.n_panel,
         "n_scenarios_planned": len(runs),
@@ -612,13 +681,23 @@ def write_sweep(
     if tables is None and info.kind in TABLE_KINDS:
         tables = study_tables(runs, impacts, info.n_years, info.n_panel)
     created = _now()
+    drawn = bool(info.stockpiles) and "stock_drawn" in impacts
+    if drawn:  # each scenario's total draw, beside its initial shock
+        totals = impacts.groupby(SCENARIO_KEYS, sort=False)["stock_drawn"].sum()
+        runs = runs.drop(columns=["stock_drawn"], errors="ignore")
+        runs = runs.merge(totals.reset_index(), on=SCENARIO_KEYS, how="left")
+        runs["stock_drawn"] = runs["stock_drawn"].fillna(0.0)
     in_order = _scenario_rows(runs, info, created)
     # Written in id order: two writers of the same scenarios then lock them in the same order.
     scenarios = in_order.sort_values("id", kind="stable").reset_index(drop=True)
     unit = suffix(info.unit)
-    cascades = _cascades(scenarios, impacts, transmitted, unit)
+    cascades = _cascades(scenarios, impacts, transmitted, unit, drawn)
     store.execute(BEGIN_RUN, id=info.id, props=_run_props(info, runs, created))
+    # The run's lease lives as long as this writer: a run still ``running`` without it was
+    # abandoned (its process was killed), which :func:`unfinished_after` says.
+    lease = exclusive(store, run_lease(info.id), holder_label(info.command or "critmin simulate"))
     try:
+        lease.__enter__()
         store.write_units(
             _units(scenarios, cascades, info),
             workers=write_workers(),
@@ -640,8 +719,78 @@ def write_sweep(
         store.write_unit(finish)
     except BaseException as exc:
         _mark_interrupted(store, info.id, exc)
+        lease.__exit__(type(exc), exc, exc.__traceback__)
         raise
+    lease.__exit__(None, None, None)
     return list(in_order["id"])
+
+
+def run_lease(run_id: str) -> str:
+    """The name of the lease a sweep's writer holds while its run is ``running``."""
+    return f"run:{run_id}"
+
+
+LEASES = """
+MATCH (l:CritminLock) WHERE l.name IN $names
+RETURN l.name AS name, timestamp() - l.renewed_at AS idle_ms
+"""
+
+
+# A run written again under the same id (a policy scenario re-run from its file) first lets go
+# of what it included: its INCLUDES, then the scenarios no other run includes, with their
+# cascades.
+RELEASE_RUN = """
+MATCH (:Run {id: $id})-[i:INCLUDES]->(:Scenario)
+DELETE i
+"""
+
+DELETE_ORPHANS = """
+UNWIND $ids AS id
+MATCH (s:Scenario {id: id}) WHERE NOT EXISTS { (:Run)-[:INCLUDES]->(s) }
+OPTIONAL MATCH (s)-[:HIT]->(h:Impact)
+DETACH DELETE h
+WITH DISTINCT s
+DETACH DELETE s
+"""
+
+INCLUDED = "MATCH (:Run {id: $id})-[:INCLUDES]->(s:Scenario) RETURN s.id AS id"
+COUNT_SCENARIOS = "UNWIND $ids AS id MATCH (s:Scenario {id: id}) RETURN count(s) AS n"
+
+
+def forget_run(store: GraphStore, run_id: str) -> int:
+    """Detach a run from its scenarios and delete those no other run includes.
+
+    What a run stored under a fixed id (a policy scenario's) leaves behind before it is
+    written again, so a re-run of a changed file keeps no scenario of the old one. The
+    ``(:Run)`` node itself stays (the next write replaces its properties). Returns the number
+    of scenarios deleted.
+    """
+    check_schema(store, writing=True)
+    ids = [str(r["id"]) for r in store.records(INCLUDED, id=run_id)]
+    if not ids:
+        return 0
+    store.write_unit([(RELEASE_RUN, {"id": run_id}, None)])
+    before = len(ids)
+    store.write_unit([(DELETE_ORPHANS, {"ids": ids}, None)])
+    left = store.records(COUNT_SCENARIOS, ids=ids)
+    return before - int(left[0]["n"])
+
+
+SET_STOCK_NEEDED = """
+UNWIND $rows AS row
+MATCH (:Scenario {id: row.scenario})-[:HIT]->(h:Impact {iso3: row.iso3})
+SET h += row.props
+"""
+
+
+def save_stock_needed(store: GraphStore, scenario: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Store on a scenario's Impacts the stock each country needed not to fail.
+
+    ``rows``: ``iso3`` and ``props`` (``stock_needed_t|usd``, ``stock_needed_months``).
+    """
+    payload = [{"scenario": scenario, "iso3": r["iso3"], "props": dict(r["props"])} for r in rows]
+    if payload:
+        store.write_unit([(SET_STOCK_NEEDED, {"rows": payload}, None)])
 
 
 def _mark_interrupted(store: GraphStore, run_id: str, exc: BaseException) -> None:
@@ -726,7 +875,7 @@ def find_run(
         if run.get("kind") not in TABLE_KINDS:
             raise NoScenarios(f"run {run_id} is a {run.get('kind')} run: it has no study tables")
         return run
-    studies = runs[runs["kind"] == "study"]
+    studies = runs[(runs["kind"] == "study") & ~stockpiled(runs)]
     if shock is not None:
         swept = [float(shock) in map(float, f) for f in studies["fractions"]]
         studies = studies.loc[pd.Series(swept, index=studies.index, dtype=bool)]
@@ -763,7 +912,8 @@ def study_runs(store: GraphStore, commodity: str, mode: str = "export") -> pd.Da
     """
     find_run(store, commodity, mode)  # raises, with the reason, when there is none
     runs = runs_of(store, commodity, mode)
-    done = runs[(runs["kind"] == "study") & (runs["status"] == "complete")].copy()
+    done = runs[(runs["kind"] == "study") & (runs["status"] == "complete") & ~stockpiled(runs)]
+    done = done.copy()
     for name in PARAMETER_NAMES:  # a run stores the parameters it was given
         if name not in done:
             done[name] = None
@@ -774,6 +924,15 @@ def study_runs(store: GraphStore, commodity: str, mode: str = "export") -> pd.Da
     done["first_year"] = [min(map(int, y)) for y in done["years"]]
     done["last_year"] = [max(map(int, y)) for y in done["years"]]
     return done.reset_index(drop=True)
+
+
+def stockpiled(runs: pd.DataFrame) -> pd.Series:
+    """Which runs had stockpiles: they answer only when asked for by id, never for the study
+    of their parameters (its tables count runs without stockpiles)."""
+    if "stockpiles" not in runs:
+        return pd.Series(False, index=runs.index, dtype=bool)
+    held = [isinstance(v, list | tuple | np.ndarray) and len(v) > 0 for v in runs["stockpiles"]]
+    return pd.Series(held, index=runs.index, dtype=bool)
 
 
 def _parameter_names(runs: pd.DataFrame) -> str:
@@ -789,7 +948,19 @@ def unfinished_after(store: GraphStore, context: Mapping[str, Any]) -> list[str]
         return []
     started = mine["created_at"].iloc[0]
     later = runs[(runs["created_at"] > started) & (runs["status"] != "complete")]
-    return [f"{r['id']} ({r['status']})" for _, r in later.iterrows()]
+    running = [str(i) for i in later.loc[later["status"] == "running", "id"]]
+    alive = {
+        str(r["name"])
+        for r in store.records(LEASES, names=[run_lease(i) for i in running])
+        if r["idle_ms"] <= STALE_AFTER * 1000
+    }
+    out = []
+    for _, r in later.iterrows():
+        status = str(r["status"])
+        if status == "running" and run_lease(str(r["id"])) not in alive:
+            status = "abandoned: its writer stopped without finishing; re-run its command"
+        out.append(f"{r['id']} ({status})")
+    return out
 
 
 def _context(run: Mapping[str, Any], shock: float, rows: int) -> dict[str, object]:
@@ -903,6 +1074,7 @@ SCENARIO = "MATCH (s:Scenario {id: $id}) RETURN properties(s) AS props"
 MATCHING = """
 MATCH (s:Scenario {commodity: $commodity, year: $year, mode: $mode})
 WHERE s.sources = [$source] AND s.shock = $shock AND size(s.targets) = 0
+  AND size(coalesce(s.stockpiles, [])) = 0
 RETURN properties(s) AS props
 ORDER BY s.created_at DESC, s.id
 """

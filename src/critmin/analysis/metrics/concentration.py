@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from critmin.units import Unit
+
 __all__ = ["concentration_table", "hhi", "top_share"]
 
 
@@ -82,7 +84,7 @@ def concentration_table(flows: pd.DataFrame, production: pd.DataFrame, unit: str
     >>> round(float(row["exporter_hhi"]), 12), row["top_exporter"], float(row["producer_hhi"])
     (0.68, 'COD 80%, ZAF 20%', 1.0)
     """
-    suffix = "t" if unit == "t" else "usd"
+    suffix = Unit.of(unit).suffix
     rows = []
     for year in sorted(flows["year"].unique()):
         exports = flows.loc[flows["year"] == year].groupby("exporter")["quantity"].sum()

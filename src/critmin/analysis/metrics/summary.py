@@ -15,6 +15,7 @@ from critmin.analysis.metrics.concentration import hhi, top_share
 from critmin.analysis.metrics.digraph import trade_digraph
 from critmin.analysis.metrics.paths import average_path_length
 from critmin.analysis.metrics.structure import total_weight, weighted_reciprocity
+from critmin.units import Unit
 
 __all__ = ["MEASURES", "NetworkMeasures", "network_measures", "side_by_side"]
 
@@ -59,7 +60,7 @@ class NetworkMeasures:
         """Flat Neo4j properties: ``<prefix>total_weight_t`` (the unit in the name), and the
         top five as two lists, ``<prefix>top5_betweenness`` (ISO3) and ``..._values``."""
         values = asdict(self)
-        unit = "t" if values.pop("unit") == "t" else "usd"
+        unit = Unit.of(values.pop("unit")).suffix
         top = values.pop("top5_betweenness")
         values[f"total_weight_{unit}"] = values.pop("total_weight")
         values["top5_betweenness"] = [code for code, _ in top]

@@ -7,12 +7,15 @@ draws many, and pyplot would keep every one alive and warn).
 
 from __future__ import annotations
 
+import textwrap
 from io import BytesIO
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["DPI", "new_figure", "png_bytes", "unit_name"]
+from critmin.units import Unit
+
+__all__ = ["DPI", "new_figure", "parameter_note", "png_bytes", "unit_name"]
 
 DPI = 110
 
@@ -37,4 +40,13 @@ def unit_name(unit: str) -> str:
     >>> unit_name("t"), unit_name("USD")
     ('tonnes', 'USD')
     """
-    return "tonnes" if unit == "t" else unit
+    return Unit.of(unit).label
+
+
+def parameter_note(figure: Figure, text: str, width: int = 170) -> None:
+    """The parameters and failure rule a figure used, in small print under it.
+
+    Drawn as the figure's ``supxlabel`` so the constrained layout makes room for it.
+    """
+    if text:
+        figure.supxlabel(textwrap.fill(text, width), fontsize=7.5, color="#444444")

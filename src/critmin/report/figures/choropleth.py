@@ -12,10 +12,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path
 
-from critmin.report.figures.canvas import new_figure, unit_name
+from critmin.report.figures.canvas import new_figure, parameter_note, unit_name
 from critmin.report.world import CountryShape, World, load_world
 
-__all__ = ["NO_DATA_COLOUR", "loss_map"]
+__all__ = ["NO_DATA_COLOUR", "loss_map", "shared_scale"]
 
 NO_DATA_COLOUR = "#d9d9d9"
 ZERO_COLOUR = "#fff7ec"
@@ -32,22 +32,49 @@ def _patch(shape: CountryShape) -> PathPatch:
     return PathPatch(Path.make_compound_path(*rings))
 
 
-def _norm(values: pd.Series) -> Normalize:
+def shared_scale(*frames: pd.DataFrame) -> tuple[float, float] | None:
+    """The smallest and largest positive ``demand_loss`` over maps drawn to be compared.
+
+    >>> a = pd.DataFrame({"demand_loss": [0.0, 2.0, 50.0]})
+    >>> shared_scale(a, pd.DataFrame({"demand_loss": [1.0, 10.0]}))
+    (1.0, 50.0)
+    >>> shared_scale(pd.DataFrame({"demand_loss": [0.0]})) is None
+    True
+    """
+    values = pd.concat([frame["demand_loss"].astype(float) for frame in frames])
     positive = values[values > 0]
     if positive.empty:
+        return None
+    return float(positive.min()), float(positive.max())
+
+
+def _norm(values: pd.Series, scale: tuple[float, float] | None = None) -> Normalize:
+    if scale is None:
+        scale = shared_scale(pd.DataFrame({"demand_loss": values}))
+    if scale is None:
         return Normalize(0.0, 1.0)
-    low, high = float(positive.min()), float(positive.max())
+    low, high = scale
     if high / low >= LOG_SPAN:
         return LogNorm(low, high)
     return Normalize(0.0, high)
 
 
-def loss_map(losses: pd.DataFrame, *, unit: str, title: str, world: World | None = None) -> Figure:
+def loss_map(
+    losses: pd.DataFrame,
+    *,
+    unit: str,
+    title: str,
+    world: World | None = None,
+    scale: tuple[float, float] | None = None,
+    note: str = "",
+) -> Figure:
     """Choropleth of ``losses`` (columns ``country``, ``demand_loss``) by ISO3 code.
 
     Countries in ``losses`` with a loss of 0 are drawn pale, countries absent from ``losses``
     grey (not in the panel); codes with no outline at 1:110m (Singapore, Hong Kong, ...) are
-    named under the map so no loss silently disappears.
+    named under the map so no loss silently disappears. Maps that are compared share one
+    colour scale: give each the same ``scale`` (smallest and largest positive loss of them
+    all, :func:`shared_scale`). ``note`` (parameters, failure rule) is printed under the map.
     """
     world = world or load_world()
     values = losses.set_index("country")["demand_loss"].astype(float)
@@ -81,7 +108,7 @@ def loss_map(losses: pd.DataFrame, *, unit: str, title: str, world: World | None
     shaded = PatchCollection(
         [p for p, _ in coloured],
         cmap=CMAP,
-        norm=_norm(values),
+        norm=_norm(values, scale),
         edgecolor="#555555",
         linewidth=0.3,
         label="demand loss",
@@ -99,14 +126,15 @@ def loss_map(losses: pd.DataFrame, *, unit: str, title: str, world: World | None
     if missing:
         # Wrapped by hand and kept out of the layout: a long note would otherwise make the
         # constrained layout shrink the map to fit the note's width.
-        note = textwrap.fill("loss but no outline at this scale: " + ", ".join(missing), 150)
+        unmapped = textwrap.fill("loss but no outline at this scale: " + ", ".join(missing), 150)
         ax.text(
             0.0,
             0.0,
-            note,
+            unmapped,
             transform=ax.transAxes,
             fontsize="small",
             va="top",
             in_layout=False,
         )
+    parameter_note(figure, note, width=150)
     return figure

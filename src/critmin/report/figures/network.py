@@ -13,7 +13,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from critmin.report.figures.canvas import new_figure, unit_name
+from critmin.report.figures.canvas import new_figure, parameter_note, unit_name
+from critmin.report.figures.palette import OTHERS, Palette
 from critmin.report.links import link_changes
 
 __all__ = ["STATUS_STYLE", "network_comparison", "trade_layout"]
@@ -35,7 +36,8 @@ STATUS_STYLE = {
     "cut": Style("#d7301f", "dashed", 4),
 }
 BEFORE_STYLE = Style("#6b6b6b", "solid", 1)
-NODE_COLOUR, SOURCE_COLOUR = "#3182bd", "#d7301f"
+#: The shocked source keeps its country colour and gets this thick ring.
+SOURCE_EDGE = "#000000"
 
 
 def trade_layout(flows: pd.DataFrame, seed: int) -> dict[str, tuple[float, float]]:
@@ -101,6 +103,7 @@ def _panel(
     sources: Sequence[str],
     labels: Sequence[str],
     styled: bool,
+    palette: Palette,
 ) -> None:
     peak = float(links["before"].max()) or 1.0
     _draw(ax, links, column, positions, peak, styled)
@@ -108,16 +111,17 @@ def _panel(
     volume = _volumes(flows).reindex(list(positions), fill_value=0.0)
     top_volume = float(_volumes(links.assign(quantity=links["before"])).max()) or 1.0
     xy = np.array([positions[c] for c in volume.index])
-    colours = [SOURCE_COLOUR if c in sources else NODE_COLOUR for c in volume.index]
-    sizes_floor = np.where([c in sources for c in volume.index], 60.0, 0.0)
+    colours = [palette.colour(c) for c in volume.index]
+    is_source = [c in sources for c in volume.index]
+    sizes_floor = np.where(is_source, 60.0, 0.0)
     ax.scatter(
         xy[:, 0],
         xy[:, 1],
         # A source that lost all its trade keeps a visible dot: it is what the panel is about.
         s=np.maximum(8 + 500 * np.sqrt(volume.to_numpy() / top_volume), sizes_floor),
         c=colours,
-        edgecolors="white",
-        linewidths=0.5,
+        edgecolors=[SOURCE_EDGE if source else "white" for source in is_source],
+        linewidths=[2.0 if source else 0.5 for source in is_source],
         zorder=10,
     )
     for code in labels:
@@ -146,14 +150,19 @@ def network_comparison(
     title: str,
     seed: int = 7,
     label_top: int = 12,
+    palette: Palette | None = None,
+    note: str = "",
 ) -> Figure:
     """Two panels on one seeded layout: the flows before the shock and after the cascade.
 
     ``before`` and ``after`` have columns ``exporter, importer, quantity``. Node area grows with
     the country's trade volume (exports + imports), link width with the flow, on the same scale
     in both panels; the shocked sources are red. In the right panel cut links are red and
-    dashed (at their former width), reduced ones orange, increased ones green.
+    dashed (at their former width), reduced ones orange, increased ones green. Countries take
+    their colour from ``palette`` (the report's, shared by every figure; grey when it has none),
+    the shocked sources a thick black ring. ``note`` (parameters, failure rule) goes under it.
     """
+    palette = palette or Palette.for_countries(sources)
     links = link_changes(before, after)
     positions = trade_layout(before, seed)
     for code in set(links["exporter"]) | set(links["importer"]):
@@ -162,8 +171,8 @@ def network_comparison(
     labels = sorted(set(volume.nlargest(label_top).index) | (set(sources) & set(positions)))
     figure = new_figure(13, 6.5)
     ax_before, ax_after = figure.subplots(1, 2)
-    _panel(ax_before, links, "before", positions, sources, labels, styled=False)
-    _panel(ax_after, links, "after", positions, sources, labels, styled=True)
+    _panel(ax_before, links, "before", positions, sources, labels, False, palette)
+    _panel(ax_after, links, "after", positions, sources, labels, True, palette)
     counts = links["status"].value_counts()
     unit_text = unit_name(unit)
     ax_before.set_title(
@@ -186,8 +195,28 @@ def network_comparison(
         for s in ("cut", "reduced", "increased", "unchanged")
     ]
     handles.append(
-        Line2D([], [], color=SOURCE_COLOUR, marker="o", linestyle="none", label="shocked source")
+        Line2D(
+            [],
+            [],
+            color=palette.colour(sources[0]) if sources else OTHERS,
+            marker="o",
+            markeredgecolor=SOURCE_EDGE,
+            markeredgewidth=2.0,
+            linestyle="none",
+            label="shocked source (ringed)",
+        )
+    )
+    handles.append(
+        Line2D(
+            [],
+            [],
+            color=OTHERS,
+            marker="o",
+            linestyle="none",
+            label="country (grey: no own colour)",
+        )
     )
     ax_after.legend(handles=handles, loc="lower right", fontsize="small", title="links after")
     figure.suptitle(title)
+    parameter_note(figure, note)
     return figure

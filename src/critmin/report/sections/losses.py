@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from critmin.report.figures import loss_map
+from critmin.report.figures import loss_map, shared_scale
 from critmin.report.html import Block, NoteBlock, Section, format_value, table_block
 from critmin.report.study import Study, figure_block, shock_slug
 from critmin.report.world import load_world
@@ -28,14 +28,17 @@ def map_frame(losses: pd.DataFrame, panel: list[str]) -> pd.DataFrame:
     )
 
 
-def _shock_blocks(study: Study, shock: float, panel: list[str]) -> list[Block]:
-    table, context = loss_table(
-        study.store, study.group.id, shock, study.mode, run_id=study.run_ids[0]
-    )
+def _shock_blocks(
+    study: Study,
+    shock: float,
+    loaded: tuple[pd.DataFrame, dict[str, object]],
+    frame: pd.DataFrame,
+    scale: tuple[float, float] | None,
+) -> list[Block]:
+    table, context = loaded
     unit = study.unit_text
-    frame = map_frame(table, panel)
     title = f"Mean demand loss per country, {shock:.0%} export cut of each source"
-    figure = loss_map(frame, unit=study.unit, title=title)
+    figure = loss_map(frame, unit=study.unit, title=title, scale=scale, note=study.figure_note())
     missing = load_world().missing(frame.loc[frame["demand_loss"] > 0, "country"])
     losses = frame.set_index("country")["demand_loss"]
     missing_text = "; ".join(
@@ -48,9 +51,10 @@ def _shock_blocks(study: Study, shock: float, panel: list[str]) -> list[Block]:
             title,
             f"darker means a larger demand loss ({unit}) averaged over all {context['runs']:,} "
             f"runs at this shock size, runs that did not hit the country counted as 0. Pale: in "
-            f"the trade panel but never lost demand; grey: not in the panel.",
+            f"the trade panel but never lost demand; grey: not in the panel. The maps of every "
+            f"shock size share one colour scale, so their colours compare.",
             f"mean over {context['runs']:,} single-source runs, years {context['first_year']}–"
-            f"{context['last_year']}; {study.parameter_text()}. Countries with a loss but no "
+            f"{context['last_year']}; {study.figure_note()} Countries with a loss but no "
             f"outline at 1:110m: {missing_text or 'none'}.",
         )
     ]
@@ -79,7 +83,19 @@ def _shock_blocks(study: Study, shock: float, panel: list[str]) -> list[Block]:
 def losses_section(study: Study) -> Section:
     context = study.context()
     panel = panel_countries(study.store, study.group, context["first_year"], context["last_year"])
-    blocks = [block for shock in study.shocks for block in _shock_blocks(study, shock, panel)]
+    loaded = {
+        shock: loss_table(study.store, study.group.id, shock, study.mode, run_id=study.run_ids[0])
+        for shock in study.shocks
+    }
+    frames = {shock: map_frame(loaded[shock][0], panel) for shock in study.shocks}
+    scale = shared_scale(*frames.values())
+    blocks = [
+        block
+        for shock in study.shocks
+        for block in _shock_blocks(study, shock, loaded[shock], frames[shock], scale)
+    ]
+    if study.coverage.is_partial:
+        blocks.append(NoteBlock(paragraphs=[study.coverage.note()]))
     blocks.append(
         NoteBlock(
             paragraphs=[

@@ -35,8 +35,11 @@ def overview_section(study: Study) -> Section:
         "shock sizes": ", ".join(f"{s:.0%}" for s in study.shocks)
         + f" of exports, mode {study.mode}",
         "parameters": study.parameter_text(),
+        "failure rule": study.failure_rule(),
     }
     blocks: list[Block] = [NoteBlock(items=items)]
+    if study.coverage.is_partial:
+        blocks.append(NoteBlock(title="Data coverage", paragraphs=[study.coverage.note()]))
     others = len(study.parameter_sets) - 1
     if others:
         blocks.append(

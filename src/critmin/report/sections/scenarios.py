@@ -56,11 +56,13 @@ def _blocks(study: Study, choice: ScenarioChoice) -> list[Block]:
         unit=run.comparison.unit,
         title=f"{study.group.name}, {title}",
         seed=LAYOUT_SEED,
+        palette=study.palette,
+        note=study.figure_note(),
     )
     caption = (
         f"{choice.year} network in {unit}; after = {AFTER_METHOD}; layout: Kamada-Kawai on hop "
         f"distances from a spring layout seeded with {LAYOUT_SEED}, of the network before the "
-        f"shock; {study.parameter_text()}"
+        f"shock; {study.figure_note()}"
     )
     return [
         figure_block(
@@ -70,7 +72,8 @@ def _blocks(study: Study, choice: ScenarioChoice) -> list[Block]:
             "left, the trade network before the shock; right, after the cascade, on the same "
             f"layout. Dots are countries (area ~ exports + imports, {unit}), lines are flows "
             "(width ~ flow); red dashed lines are links the cascade cut, orange ones shrank, "
-            "green ones grew (extra imports requested). The shocked source is red.",
+            "green ones grew (extra imports requested). Countries keep their colour of the other "
+            "charts (grey: no own colour); the shocked source has a black ring.",
             caption,
         ),
         table_block(

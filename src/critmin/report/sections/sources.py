@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from critmin.report.figures import failure_curves
-from critmin.report.html import Block, Section, fixed, table_block
+from critmin.report.figures.palette import MAX_LINES
+from critmin.report.html import Block, NoteBlock, Section, fixed, table_block
 from critmin.report.study import Study, figure_block, shock_slug
-from critmin.store.scenarios import failed_by_year
 
 __all__ = ["curves_section", "rate_caption", "sources_section"]
 
@@ -28,8 +28,7 @@ def rate_caption(study: Study, context: dict[str, Any]) -> str:
         f"× {context['panel_countries']} countries); years {context['first_year']}–"
         f"{context['last_year']}; panel of {context['panel_countries']} countries; "
         f"{context['runs']:,} single-source runs; network unit {study.unit_text}; "
-        f"a country fails when its demand loss exceeds fail_abs (and fail_rel × its demand); "
-        f"{study.parameter_text()}"
+        f"{study.failure_rule()}; {study.parameter_text()}"
     )
 
 
@@ -48,6 +47,8 @@ def sources_section(study: Study) -> Section:
                 formats={"failure_rate": fixed(3)},
             )
         )
+    if study.coverage.is_partial:
+        blocks.append(NoteBlock(paragraphs=[study.coverage.note()]))
     return Section(
         "risk-sources",
         "Risk sources: whose export cut fails the most countries",
@@ -61,22 +62,35 @@ def curves_section(study: Study) -> Section:
     blocks: list[Block] = []
     for shock in study.shocks:
         table, context = study.source_tables[shock]
-        sources = list(table["source"].head(study.top))
-        yearly = failed_by_year(study.store, study.run_ids[0], sources, shock)
-        figure = failure_curves(yearly, sources, shock=shock, names=study.names)
+        sources = list(table["source"].head(min(study.top, MAX_LINES)))
+        yearly = study.yearly[shock]
+        figure = failure_curves(
+            yearly,
+            sources,
+            shock=shock,
+            names=study.names,
+            palette=study.palette,
+            note=study.figure_note(),
+            partial_years=study.coverage.partial,
+        )
+        others = yearly.loc[~yearly["source"].isin(sources), "source"].nunique()
         blocks.append(
             figure_block(
                 figure,
                 f"failure_curves_{shock_slug(shock)}.png",
                 f"Failed countries per year, top {len(sources)} sources, {shock:.0%} export cut",
-                f"each line is one source; its height in a year is the number of countries "
-                f"(count) that failed when that source's exports were cut by {shock:.0%} in that "
-                f"year. A gap means the source did not export that year.",
+                f"each line is one source, in its colour throughout the report; its height in a "
+                f"year is the number of countries (count) that failed when that source's exports "
+                f"were cut by {shock:.0%} in that year. A gap means the source did not export "
+                f"that year. The grey dashed line is the highest count among the {others} other "
+                f"sources in each year.",
                 f"years {context['first_year']}–{context['last_year']}; panel of "
                 f"{context['panel_countries']} countries; network unit {study.unit_text}; "
-                f"{study.parameter_text()}",
+                f"{study.figure_note()}",
             )
         )
+    if study.coverage.is_partial:
+        blocks.append(NoteBlock(paragraphs=[study.coverage.note()]))
     return Section(
         "failure-curves",
         "Failed countries per year",

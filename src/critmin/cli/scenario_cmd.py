@@ -1,0 +1,112 @@
+"""`critmin scenario`: run a policy scenario file and store it under its name; list the files."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from critmin.cli.common import Database, Password, Uri, User, console, friendly, open_store
+from critmin.cli.output import Format, FormatOption, OutOption, emit
+from critmin.pipeline import run_scenario_file
+from critmin.policy import list_scenarios, read_scenario
+from critmin.store.scenarios import suffix
+
+app = typer.Typer(
+    help="Policy scenarios written as TOML files (README: Policy scenarios): run one, list them.",
+    no_args_is_help=True,
+)
+
+
+@app.command("run")
+@friendly
+def run(
+    file: Annotated[Path, typer.Argument(help="The scenario file (.toml), e.g. scenarios/x.toml.")],
+    store_results: Annotated[
+        bool,
+        typer.Option(
+            "--store/--no-store", help="Store the run under the scenario's name (replaces it)."
+        ),
+    ] = True,
+    fmt: FormatOption = Format.table,
+    out: OutOption = None,
+    rows: Annotated[int, typer.Option("--top", help="Rows of the table to print.")] = 30,
+    uri: Uri = None,
+    user: User = None,
+    password: Password = None,
+    database: Database = None,
+) -> None:
+    """Run a policy scenario file: failed countries, losses, stock drawn and stock needed."""
+    scenario = read_scenario(file)  # a bad file is refused before any server is asked
+    with open_store(uri, user, password, database) as store:
+        outcome = run_scenario_file(
+            store,
+            file,
+            write=store_results,
+            command=shlex.join(["critmin", *sys.argv[1:]]),
+        )
+    unit = outcome.panel.unit
+    if fmt is Format.table:
+        for r in outcome.summary.itertuples(index=False):
+            failed = outcome.countries[
+                (outcome.countries["year"] == r.year) & outcome.countries["failed"]
+            ]
+            console.print(
+                f"{scenario.name}: {scenario.title}\n{outcome.group.id} {r.year}: initial shock "
+                f"{r.initial_shock:,.1f} {unit} = demand loss {r.demand_loss:,.1f} + stock "
+                f"drawn {r.stock_drawn:,.1f}; {r.n_failed} countries failed ("
+                + (", ".join(failed["country"]) or "none")
+                + f"); {r.rounds} rounds"
+                + ("; stored as run " + scenario.run_id if outcome.stored else "; not stored"),
+                highlight=False,
+                soft_wrap=True,
+            )
+    u = suffix(unit)
+    table = outcome.countries.rename(
+        columns={c: f"{c}_{u}" for c in ("demand", "demand_loss", "stock_drawn", "stock_needed")}
+    )
+    context = {
+        "scenario": scenario.name,
+        "file": scenario.path.name,
+        "digest": scenario.digest,
+        "commodity": outcome.group.id,
+        "unit": unit,
+        "shocks": scenario.shock_text(),
+        "stockpiles": ", ".join(scenario.stockpile_texts()),
+        "failure_rule": scenario.failure_rule,
+        **{k: v for k, v in outcome.parameters.items()},
+    }
+    emit(
+        table,
+        fmt,
+        title=f"Exposed countries: {scenario.name}",
+        caption=outcome.caption(),
+        context=context,
+        limit=rows,
+        out=out,
+    )
+
+
+@app.command("list")
+@friendly
+def list_files(
+    folder: Annotated[Path, typer.Option("--dir", help="The folder of scenario files.")] = Path(
+        "scenarios"
+    ),
+    fmt: FormatOption = Format.table,
+    out: OutOption = None,
+) -> None:
+    """List the scenario files of a folder (default scenarios/), with their shocks."""
+    table = list_scenarios(folder)
+    emit(
+        table,
+        fmt,
+        title=f"Scenario files in {folder}",
+        caption="shocks: source and share of a year's exports cut (-> targets); run one with "
+        "`critmin scenario run FILE`",
+        context={"folder": str(folder)},
+        out=out,
+    )

@@ -1,0 +1,131 @@
+"""`critmin stock-needed`: the stockpile each country would have needed not to fail."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from critmin.cli.common import Database, Password, Uri, User, friendly, open_store
+from critmin.cli.output import Format, FormatOption, OutOption, emit
+from critmin.cli.simulate_cmd import stockpile_option
+from critmin.pipeline import cascade_parameters
+from critmin.policy import stock_needed_table
+from critmin.simulator import Shock
+from critmin.simulator.scenario import FAILURE_PRESETS
+from critmin.store.scenarios import suffix
+
+
+def _shocks(sources: list[str], shock: float, targets: list[str] | None) -> list[Shock]:
+    try:
+        return [
+            Shock(s.strip().upper(), shock, [t.upper() for t in targets] if targets else None)
+            for s in sources
+        ]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@friendly
+def stock_needed(
+    commodity: Annotated[str, typer.Option(help="Commodity group id, e.g. cobalt_oxides.")],
+    source: Annotated[
+        list[str], typer.Option(help="ISO3 source (repeat: the sources cut together).")
+    ],
+    year: Annotated[
+        int | None, typer.Option(help="Year of the network; default the latest with data.")
+    ] = None,
+    shock: Annotated[
+        float, typer.Option(help="Share of each source's exports cut, in (0, 1].")
+    ] = 1.0,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(help="Targeted cut: only the exports to this ISO3 importer (repeat)."),
+    ] = None,
+    stockpile: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Stockpiles the scenario already has (repeat): ISO3=QTY or ISO3=3months; a "
+            "country's own is replaced by the stock it needs."
+        ),
+    ] = None,
+    country: Annotated[
+        list[str] | None,
+        typer.Option(help="Answer for this ISO3 country (repeat); default every failed one."),
+    ] = None,
+    failure_rule: Annotated[
+        str, typer.Option(help=f"Failure-rule preset: {', '.join(FAILURE_PRESETS)}.")
+    ] = "any-loss",
+    alpha: Annotated[
+        float, typer.Option(help="Share of a loss passed on by cutting exports.")
+    ] = 0.8,
+    absorb: Annotated[
+        float, typer.Option(help="Share of a received loss absorbed at home first.")
+    ] = 0.0,
+    supplier_cap: Annotated[
+        str, typer.Option(help="none, or supply (suppliers give at most their supply).")
+    ] = "none",
+    fail_abs: Annotated[
+        float | None,
+        typer.Option(help="Failure threshold in the network's unit; default 0.001 t or 1,000 USD."),
+    ] = None,
+    measure: Annotated[str, typer.Option(help="auto, tonnes or usd (README: units).")] = "auto",
+    fmt: FormatOption = Format.table,
+    out: OutOption = None,
+    rows: Annotated[int, typer.Option("--top", help="Rows of the table to print.")] = 30,
+    uri: Uri = None,
+    user: User = None,
+    password: Password = None,
+    database: Database = None,
+) -> None:
+    """Stock each exposed country would have needed to avoid failure, in the flow unit and in
+    months of its demand (bisection on re-runs of the scenario)."""
+    if failure_rule not in FAILURE_PRESETS:
+        raise typer.BadParameter(
+            f"{failure_rule!r}: choose one of {', '.join(FAILURE_PRESETS)}",
+            param_hint="--failure-rule",
+        )
+    shocks = _shocks(source, shock, target)
+    stockpiles = stockpile_option(stockpile)
+    parameters = cascade_parameters(
+        alpha=alpha,
+        absorb=absorb,
+        supplier_cap=supplier_cap,
+        fail_abs=fail_abs,
+        fail_rel=FAILURE_PRESETS[failure_rule]["fail_rel"],
+    )
+    with open_store(uri, user, password, database) as store:
+        table, context = stock_needed_table(
+            store,
+            commodity,
+            year,
+            shocks,
+            stockpiles,
+            parameters,
+            measure,
+            [c.upper() for c in country] if country else None,
+        )
+    unit = str(context["unit"])
+    u = suffix(unit)
+    table = table.rename(
+        columns={c: f"{c}_{u}" for c in ("stock_needed", "demand", "demand_loss", "threshold")}
+    ).drop(columns=["unit"])
+    caption = (
+        f"{context['commodity']} {context['year']}, unit {unit}; shocks {context['shocks']}"
+        + (f"; stockpiles {context['stockpiles']}" if context["stockpiles"] else "")
+        + f"; failure rule {failure_rule} (a loss above threshold_{u} fails: fail_abs="
+        f"{context['fail_abs']:g} {unit}, fail_rel={context['fail_rel']:g}); "
+        f"alpha={context['alpha']:g}, absorb={context['absorb']:g}, "
+        f"supplier_cap={context['supplier_cap']}; stock_needed: the smallest stockpile with "
+        "which the country does not fail (others keep theirs); months_of_demand = "
+        "stock_needed / (demand / 12); inf: no stock is enough"
+    )
+    emit(
+        table,
+        fmt,
+        title=f"Stock needed to avoid failure: {context['commodity']} {context['year']}",
+        caption=caption,
+        context={**context, "failure_rule": failure_rule},
+        limit=rows,
+        out=out,
+    )

@@ -1,0 +1,146 @@
+"""Policy scenarios and stockpiles on the demo graph: every file of scenarios/ runs and is
+stored under its name, re-running replaces it, stored losses and draws add up to the shock,
+and `simulate --stockpile` stores what the simulator draws."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from critmin.cli.main import app
+from critmin.loader.commodities import find_group
+from critmin.pipeline import networks, run_sweep
+from critmin.policy import read_scenario, run_policy
+from critmin.simulator import Shock, Stockpile, simulate, stock_needed
+from critmin.store.graph import GraphStore
+from critmin.store.networks import read_panel
+from critmin.store.scenarios import find_run
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+FILES = sorted((ROOT / "scenarios").glob("*.toml"))
+
+STORED = """
+MATCH (r:Run {id: $run_id})-[:INCLUDES]->(s:Scenario)
+OPTIONAL MATCH (s)-[:HIT]->(h:Impact)
+RETURN s.id AS id, s.year AS year, s.initial_shock_t AS shock_t, s.initial_shock_usd AS shock_usd,
+       r.kind AS kind, r.scenario AS scenario, r.scenario_digest AS digest, r.status AS status,
+       sum(coalesce(h.demand_loss_t, h.demand_loss_usd)) AS loss,
+       sum(coalesce(h.stock_drawn_t, h.stock_drawn_usd, 0.0)) AS drawn,
+       count(h) AS impacts, sum(CASE WHEN h.failed THEN 1 ELSE 0 END) AS failed,
+       count(coalesce(h.stock_needed_t, h.stock_needed_usd)) AS needs
+"""
+
+DRAWN = """
+MATCH (s:Scenario {id: $id})-[:HIT]->(h:Impact)
+RETURN h.iso3 AS country, h.stock_drawn_t AS drawn, h.demand_loss_t AS loss
+"""
+
+
+def test_every_scenario_file_runs_on_the_demo_graph_and_is_stored(demo_store: GraphStore) -> None:
+    assert len(FILES) >= 5
+    for path in FILES:
+        sc = read_scenario(path)
+        outcome = run_policy(demo_store, sc)
+        stored = demo_store.query(STORED, run_id=sc.run_id)
+        assert len(stored) == len(outcome.summary) == 1, path.name
+        row = stored.iloc[0]
+        assert (row["kind"], row["scenario"], row["digest"], row["status"]) == (
+            "policy",
+            sc.name,
+            sc.digest,
+            "complete",
+        )
+        shock = row["shock_t"] if pd.notna(row["shock_t"]) else row["shock_usd"]
+        # The invariant of model.md, from the stored graph: sum(L) + sum(drawn) == S0.
+        assert row["loss"] + row["drawn"] == pytest.approx(shock, rel=1e-9), path.name
+        assert row["failed"] == outcome.summary["n_failed"].iloc[0] > 0
+        assert row["needs"] == (outcome.countries["stock_needed"] > 0).sum() > 0
+        if sc.stockpiles:
+            assert row["drawn"] > 0, path.name
+        # Re-running the same file replaces it: same scenario, same cascade, one run.
+        again = run_policy(demo_store, sc)
+        assert list(again.summary["scenario_id"]) == [row["id"]]
+        # (sums over the Impacts come back in any order: equal to rounding)
+        pd.testing.assert_frame_equal(
+            demo_store.query(STORED, run_id=sc.run_id), stored, rtol=1e-12
+        )
+    # Policy runs never answer for the study.
+    assert find_run(demo_store, "cobalt_oxides")["kind"] == "study"
+
+
+def test_stockpile_option_stores_what_the_simulator_draws(
+    demo_store: GraphStore, neo4j_env: None
+) -> None:
+    study = find_run(demo_store, "cobalt_oxides")["id"]
+    args = ["simulate", "--commodity", "cobalt_oxides", "--years", "2024", "--source", "COD"]
+    args += ["--shock", "1.0", "--stockpile", "CHN=3months", "--stockpile", "KOR=500"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Stock drawn" in result.output
+
+    panel = read_panel(demo_store, find_group("cobalt_oxides"), [2024])
+    network = networks(panel)[2024]
+    stocks = {"CHN": Stockpile.months(3), "KOR": Stockpile(500.0)}
+    expected = simulate(network, Shock("COD", 1.0), stockpiles=stocks)
+    run = demo_store.query(
+        "MATCH (r:Run) WHERE r.stockpiles = ['CHN=3months', 'KOR=500'] "
+        "MATCH (r)-[:INCLUDES]->(s:Scenario) RETURN s.id AS id, s.stock_drawn_t AS total, "
+        "s.stockpiles AS stockpiles, s.stockpile_countries AS countries, s.stockpile_t AS q"
+    )
+    assert len(run) == 1
+    got = demo_store.query(DRAWN, id=run["id"].iloc[0]).set_index("country")
+    drawn = expected.stock_drawn[expected.stock_drawn > 0]
+    assert set(drawn.index) == {"CHN", "KOR"}
+    for country, value in drawn.items():
+        assert got.loc[country, "drawn"] == pytest.approx(value, rel=1e-12)
+        assert got.loc[country, "loss"] == pytest.approx(expected.demand_loss[country], abs=1e-9)
+    assert run["total"].iloc[0] == pytest.approx(drawn.sum(), rel=1e-12)
+    assert list(run["countries"].iloc[0]) == ["CHN", "KOR"]
+    assert run["q"].iloc[0][0] == pytest.approx(expected.stockpiles["CHN"], rel=1e-12)
+    # A scenario with stockpiles has its own id, beside the one without.
+    plain = run_sweep(
+        demo_store, "cobalt_oxides", years=[2024], fractions=[1.0], sources=["COD"], write=True
+    )
+    assert plain.scenario_ids[0] != run["id"].iloc[0]
+    # A stockpiled study never replaces the study of the same parameters without stockpiles.
+    run_sweep(demo_store, "cobalt_oxides", years=[2024], fractions=[1.0], stockpiles=stocks)
+    assert find_run(demo_store, "cobalt_oxides")["id"] == study
+
+
+def test_stock_needed_command_prints_the_simulator_answer(
+    demo_store: GraphStore, neo4j_env: None
+) -> None:
+    args = ["stock-needed", "--commodity", "cobalt_oxides", "--year", "2024", "--source", "COD"]
+    result = CliRunner().invoke(app, [*args, "--shock", "0.5", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["parameters"]["unit"] == "t" and payload["parameters"]["year"] == 2024
+    rows = pd.DataFrame(payload["rows"]).set_index("country")
+    panel = read_panel(demo_store, find_group("cobalt_oxides"), [2024])
+    expected = stock_needed(networks(panel)[2024], Shock("COD", 0.5)).set_index("country")
+    assert set(rows.index) == set(expected.index)
+    assert rows["stock_needed_t"].to_numpy() == pytest.approx(
+        expected.loc[rows.index, "stock_needed"].to_numpy(), rel=1e-12
+    )
+    table = CliRunner().invoke(app, [*args, "--top", "5"])
+    assert "months_of_demand" in table.output and "failure rule any-loss" in table.output
+
+
+def test_scenario_run_command_prints_failures_draws_and_needs(
+    demo_store: GraphStore, neo4j_env: None
+) -> None:
+    path = ROOT / "scenarios" / "importer-alliance-msp-gallium.toml"
+    result = CliRunner().invoke(app, ["scenario", "run", str(path), "--top", "60"])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "importer-alliance-msp-gallium" in out and "countries failed (" in out
+    assert "stock drawn" in out and "stored as run policy_importer-alliance-msp-gallium" in out
+    for column in ("demand_loss_t", "stock_drawn_t", "stock_needed_t", "months_of_demand"):
+        assert column in out
+    assert "failure rule any-loss" in out

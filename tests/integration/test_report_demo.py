@@ -1,0 +1,168 @@
+"""The report on the demo graph (the bundled real sample, swept as `critmin demo` does): key
+findings generated from the stored numbers, transit hubs and critical paths, data-coverage
+notes, the policy section once a policy run is stored, and a screenshot in headless Chromium.
+
+Expected values are read through the store's functions, never written here, so the tests hold
+for any data the demo loads.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from browser_client import chromium_page
+
+from critmin.policy import read_scenario, run_policy
+from critmin.report import build_report
+from critmin.report.sections.transit import hub_frame
+from critmin.store.graph import GraphStore
+from critmin.store.report_reads import policy_runs, policy_stock, yearly_failures
+from critmin.store.scenarios import country_table, source_table
+
+pytestmark = pytest.mark.integration
+
+COMMODITY = "cobalt_oxides"
+ROOT = Path(__file__).resolve().parents[2]
+DRC_BAN = ROOT / "scenarios" / "drc-cobalt-ban-2025.toml"
+NEW_SECTIONS = {
+    "findings": "Key findings",
+    "transit": "Transit hubs and critical paths",
+    "policy": "Policy scenarios",
+}
+
+
+def _section(html: str, section: str) -> str:
+    return html.split(f'<section id="{section}"')[1].split("</section>")[0]
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split()).replace("&#39;", "'")
+
+
+def test_findings_state_the_stored_numbers(demo_store: GraphStore, tmp_path: Path) -> None:
+    assert policy_runs(demo_store, COMMODITY).empty  # the empty case: no policy run yet
+    html = build_report(demo_store, COMMODITY, tmp_path).read_text(encoding="utf-8")
+    sections = re.findall(r'<section id="([^"]+)"', html)
+    assert sections[0] == "findings" and "transit" in sections and "policy" not in sections
+    findings = _text(_section(html, "findings"))
+
+    table, context = source_table(demo_store, COMMODITY, 1.0)
+    top = table.iloc[0]
+    years = f"{context['first_year']}–{context['last_year']}"
+    assert (
+        f"({top['source']}) fails the most countries: {int(top['total_failed']):,} "
+        f"country-years over {years}, an average failure rate of {top['failure_rate']:.3f}"
+    ) in findings
+    assert "alpha 0.8, failure above 1,000 USD lost" in findings  # parameters, with the unit
+
+    latest = yearly_failures(demo_store, str(context["run_id"]), 1.0)
+    in_2024 = latest[latest["year"] == 2024].sort_values(
+        ["n_failed", "source"], ascending=[False, True]
+    )
+    best = in_2024.iloc[0]
+    assert "In 2024 alone (the one year with complete flows)," in findings
+    assert f"({best['source']}) fails the most countries at a 100% cut: {best['n_failed']}" in (
+        findings
+    )
+
+    countries, _ = country_table(demo_store, COMMODITY, 1.0)
+    hub = hub_frame(countries, "USD").iloc[0]
+    assert (
+        f"({hub['country']}) passed on {hub['share_passed_on']:.0%} of the "
+        f"{hub['received']:,.0f} USD it received"
+    ) in findings
+    assert "Critical path from COD, 2024" in findings
+    assert "the 2002–2023 flows hold each country's top partners only" in findings
+    assert "2024 holds every reported flow" in findings
+    assert "2,952 failed countries" in findings and "HS 282200" in findings
+    assert "critmin sensitivity --commodity cobalt_oxides" in findings
+
+    transit = _text(_section(html, "transit"))
+    assert "Critical paths: Dem. Rep. of the Congo (COD), 2024, 100% export cut" in transit
+    assert "COD → " in transit  # a path of the DRC's scenario, read from its TRANSMITS
+    figures = {p.name for p in tmp_path.glob("*.png")}
+    assert {"transit_hubs_100pct.png", "critical_paths_COD_2024_100pct.png"} <= figures
+    assert f"critical_paths_{top['source']}_2024_100pct.png" in figures
+    # Every figure carries the parameters and the failure rule in its caption.
+    for caption in re.findall(r"<figcaption>(.*?)</figcaption>", html, re.S):
+        assert "alpha=0.8" in caption and "fails when its demand loss exceeds" in caption
+
+
+def test_policy_section_appears_once_a_policy_run_is_stored(
+    demo_store: GraphStore, tmp_path: Path
+) -> None:
+    scenario = read_scenario(DRC_BAN)
+    run_policy(demo_store, scenario)
+    stock = policy_stock(demo_store, scenario.run_id)
+    assert not stock.empty
+    html = build_report(demo_store, COMMODITY, tmp_path).read_text(encoding="utf-8")
+    policy = _text(_section(html, "policy"))
+    assert scenario.title in policy and scenario.path.name in policy
+    first = stock.iloc[0]  # the largest stock needed
+    assert f"{first['country']} " in policy and "stock needed (months of demand)" in policy
+    assert f"Policy scenario {scenario.name}" in _text(_section(html, "findings"))
+
+
+@pytest.fixture()
+def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A folder served on 127.0.0.1 (the test browser may load nothing else)."""
+    folder = tmp_path / "report"
+    folder.mkdir()
+    handler = functools.partial(_Quiet, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.browser
+def test_new_sections_render_in_chromium(
+    demo_store: GraphStore, served: tuple[Path, str], tmp_path: Path
+) -> None:
+    folder, base = served
+    if policy_runs(demo_store, COMMODITY).empty:  # run alone: store one, as the test above does
+        run_policy(demo_store, read_scenario(DRC_BAN))
+    page_path = build_report(demo_store, COMMODITY, folder)
+    shot = tmp_path / "report_screenshot.png"
+    problems: list[str] = []
+    with chromium_page(tmp_path / "profile", width=1280, height=1000) as page:
+        page.on(
+            "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
+        )
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto(f"{base}/{page_path.name}", wait_until="load")
+        page.wait_for_function("document.body.dataset.imagesOk !== undefined", timeout=60_000)
+        assert page.get_attribute("body", "data-images-ok") == "true"
+        for section, title in NEW_SECTIONS.items():
+            heading = page.locator(f"section#{section} > h2")
+            assert heading.inner_text() == title
+            assert heading.is_visible()
+        widths = page.evaluate(
+            """() => [...document.querySelectorAll(
+                   'section#findings img, section#transit img, section#failure-curves img')]
+                 .map(img => [img.alt, img.naturalWidth, img.getBoundingClientRect().width])"""
+        )
+        assert len(widths) >= 4  # hub bars, two critical-path figures, the yearly curves
+        for alt, natural, shown in widths:
+            assert natural > 0 and shown > 0, alt
+        order = page.evaluate("() => [...document.querySelectorAll('section')].map(s => s.id)")
+        assert order[0] == "findings" and "policy" in order
+        page.screenshot(path=str(shot), full_page=True)
+    assert problems == []
+    assert shot.stat().st_size > 50_000
+    print(f"screenshot: {shot}")

@@ -1,0 +1,151 @@
+"""Scenario files: the TOML format is read and checked without a database, errors name the
+file, the key and the value, and every file of scenarios/ is valid."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from critmin.cli.main import app
+from critmin.errors import CritminError
+from critmin.policy import ScenarioFileError, list_scenarios, read_scenario
+from critmin.simulator import Stockpile
+
+ROOT = Path(__file__).resolve().parents[2]
+
+GOOD = """
+name = "test-ban"
+description = "A ban."
+commodity = "cobalt_oxides"
+years = [2024]
+failure_rule = "buffer-1pct"
+
+[[sources]]
+title = "A source"
+url = "https://example.org/a"
+date = 2025-02-22
+
+[[shocks]]
+source = "COD"
+phases = [{ months = 4, cut = 1.0 }, { months = 2, cut = 0.5 }]
+targets = ["CHN"]
+
+[[coalitions]]
+members = ["ZMB", "NAM"]
+months = 3
+
+[stockpiles]
+JPN = "3months"
+KOR = 120
+
+[parameters]
+alpha = 0.7
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_a_good_file_reads_into_shocks_stockpiles_and_parameters(tmp_path: Path) -> None:
+    sc = read_scenario(write(tmp_path, GOOD))
+    assert sc.name == "test-ban" and sc.years == (2024,) and sc.run_id == "policy_test-ban"
+    shocks = {s.source: s for s in sc.shocks}
+    assert shocks["COD"].fraction == pytest.approx(5 / 12)
+    assert shocks["COD"].targets == ("CHN",)
+    assert shocks["ZMB"].fraction == shocks["NAM"].fraction == pytest.approx(0.25)
+    assert shocks["ZMB"].group == "NAM+ZMB"
+    assert sc.stockpiles == {"JPN": Stockpile.months(3), "KOR": Stockpile(120)}
+    assert sc.parameters.alpha == 0.7 and sc.parameters.fail_rel == 0.01
+    assert sc.sources[0].date == "2025-02-22"
+    assert len(sc.digest) == 16
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "value"),
+    [
+        (("years = [2024]", "yeers = [2024]"), "yeers", "[2024]"),
+        (('source = "COD"', 'source = "XXX"'), "shocks[0].source", "'XXX'"),
+        (
+            ('commodity = "cobalt_oxides"', 'commodity = "unobtainium"'),
+            "commodity",
+            "'unobtainium'",
+        ),
+        (("cut = 0.5", "cut = 1.5"), "shocks[0].phases[1].cut", "1.5"),
+        (("months = 3", "months = 3\nfraction = 0.2"), "coalitions[0]", "['fraction', 'months']"),
+        (('JPN = "3months"', 'JPN = "3 weeks"'), "stockpiles.JPN", "'3 weeks'"),
+        (("KOR = 120", "KOR = -1"), "stockpiles.KOR", "-1"),
+        (("alpha = 0.7", "alpha = 2"), "parameters.alpha", "2"),
+        (("alpha = 0.7", "beta = 2"), "parameters.beta", "2"),
+        (('"buffer-1pct"', '"strict"'), "failure_rule", "'strict'"),
+        (('targets = ["CHN"]', 'targets = ["COD"]'), "shocks[0].targets", "['COD']"),
+        (('members = ["ZMB", "NAM"]', 'members = ["ZMB", "COD"]'), "shocks", "'COD'"),
+        (
+            ('url = "https://example.org/a"', 'url = "example.org"'),
+            "sources[0].url",
+            "'example.org'",
+        ),
+        (("years = [2024]", 'years = "newest"'), "years", "'newest'"),
+        (('name = "test-ban"', 'name = "Test Ban"'), "name", "'Test Ban'"),
+    ],
+)
+def test_errors_name_the_file_the_key_and_the_value(
+    tmp_path: Path, change: tuple[str, str], key: str, value: str
+) -> None:
+    old, new = change
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new, 1), "bad.toml")
+    with pytest.raises(ScenarioFileError) as caught:
+        read_scenario(path)
+    message = str(caught.value)
+    assert isinstance(caught.value, CritminError)
+    assert message.startswith(f"bad.toml: {key} = {value}: "), message
+    assert "\n" not in message
+
+
+def test_missing_keys_and_broken_toml_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioFileError, match=r"^m.toml: description = None: missing"):
+        read_scenario(write(tmp_path, GOOD.replace('description = "A ban."', ""), "m.toml"))
+    with pytest.raises(ScenarioFileError, match=r"^x.toml: \(syntax\) = 'x.toml': not valid TOML"):
+        read_scenario(write(tmp_path, "name = ", "x.toml"))
+    no_shock = GOOD.split("[[shocks]]")[0]
+    with pytest.raises(ScenarioFileError, match="at least one"):
+        read_scenario(write(tmp_path, no_shock, "n.toml"))
+
+
+def test_the_cli_shows_a_bad_file_in_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace('source = "COD"', 'source = "XXX"'), "bad.toml")
+    result = CliRunner().invoke(app, ["scenario", "run", str(path)])
+    assert result.exit_code == 2
+    assert "bad.toml: shocks[0].source = 'XXX': unknown country" in result.output
+
+
+def test_every_file_of_the_scenarios_folder_is_valid_and_cites_sources() -> None:
+    files = sorted((ROOT / "scenarios").glob("*.toml"))
+    assert len(files) >= 5
+    names = set()
+    for path in files:
+        sc = read_scenario(path)
+        assert sc.sources and all(c.url.startswith("https://") for c in sc.sources)
+        assert path.stem == sc.name
+        names.add(sc.name)
+    table = list_scenarios(ROOT / "scenarios")
+    assert set(table["name"]) == names
+    result = CliRunner().invoke(
+        app, ["scenario", "list", "--dir", str(ROOT / "scenarios"), "--format", "csv"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "drc-cobalt-ban-2025" in result.output
+
+
+def test_stockpile_option_refuses_bad_items() -> None:
+    result = CliRunner().invoke(
+        app, ["simulate", "--commodity", "cobalt_oxides", "--stockpile", "JPN=lots"]
+    )
+    assert result.exit_code == 2
+    assert "--stockpile" in result.output
