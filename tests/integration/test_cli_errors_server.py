@@ -105,7 +105,9 @@ def test_server_killed_mid_load_then_rerun_completes(tmp_path: Path) -> None:
         # Lost between transactions or while one committed: either way the user is told to
         # re-run the command.
         assert "connection to Neo4j was lost" in line and "e-run" in line, line
-        assert told_after < 60, told_after  # the driver's retries are bounded
+        # The driver's retries are bounded (15 s of retrying plus connection timeouts; generous
+        # for a loaded CI machine): the user is not left waiting minutes.
+        assert told_after < 150, told_after
         assert "neo4j" not in err.replace(line, "").lower(), err  # no driver log lines
 
         server.start(bolt_port=creds.bolt_port, http_port=creds.http_port)

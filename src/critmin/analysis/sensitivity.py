@@ -478,7 +478,9 @@ def sensitivity(
         Shock sizes, each in (0, 1].
     workers : int, optional
         Processes running cascades side by side (default: one per core this process may use);
-        1 runs them here, one after the other.
+        1 runs them here, one after the other. Workers are started with ``spawn``: a script
+        that calls this with more than one worker needs the ``if __name__ == "__main__":``
+        guard around its entry point.
     progress : callable, optional
         ``progress(done, total)`` as cascades (one network, alpha and absorb) finish.
     notes : sequence of str

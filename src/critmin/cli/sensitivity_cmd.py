@@ -30,7 +30,7 @@ from critmin.cli.common import (
     friendly,
     open_store,
 )
-from critmin.cli.output import Format, FormatOption, OutOption, emit
+from critmin.cli.output import Format, FormatOption, OutOption, emit, flat, write_frame
 from critmin.cli.simulate_cmd import parse_years
 from critmin.loader.commodities import find_group
 from critmin.pipeline import InvalidParameters, select_years
@@ -251,15 +251,22 @@ def sensitivity_command(
         target = out
         if out is not None and len(shown) > 1:
             target = out.with_name(f"{out.stem}_{show.value}{out.suffix}")
+        shown_rows = frame
+        if fmt is Format.table and show in (Show.agreement, Show.points):
+            # On screen, the first rows of each group; files and csv/json get every row.
+            by = ["fraction"] if show is Show.agreement else ["point", "fraction"]
+            shown_rows = frame.groupby(by, sort=False).head(top)
+            what += f"\n(on screen: the first {top} rows per {' and '.join(by)}; --out has all)"
         emit(
-            frame,
+            shown_rows,
             fmt,
             title=f"{title}: {commodity}",
             caption=_caption(result, commodity, what),
             context=context,
-            limit=None if show is Show.bands else top * len(result.fractions),
-            out=target,
+            out=target if shown_rows is frame else None,
         )
+        if target is not None and shown_rows is not frame:
+            write_frame(frame if target.suffix == ".json" else flat(frame), target, context)
     if fmt is Format.table:
         console.print(_tau_summary(result, top), highlight=False, soft_wrap=True)
 
