@@ -20,7 +20,7 @@ from critmin.loader.commodities import CommodityGroup, find_group, load_groups
 from critmin.policy import PolicyOutcome, read_scenario, run_policy
 from critmin.simulator import TradeNetwork, coalition_sweep, coalition_table, sweep
 from critmin.simulator.scenario import Parameters
-from critmin.simulator.stockpiles import Stockpile
+from critmin.simulator.stockpiles import Stockpile, parse_stockpiles
 from critmin.simulator.sweep import SweepResult
 from critmin.simulator.tables import StudyTables
 from critmin.store.graph import DEFAULT_BATCH, GraphStore
@@ -33,8 +33,16 @@ from critmin.store.networks import (
     country_names,
     read_panel,
 )
-from critmin.store.scenarios import RunInfo, new_run_id, write_sweep
+from critmin.store.scenarios import (
+    NoScenarios,
+    RunInfo,
+    new_run_id,
+    run_properties,
+    scenario,
+    write_sweep,
+)
 from critmin.store.schema import ensure_schema
+from critmin.units import Unit
 
 # TRANSMITS edges kept per run: those carrying at least 1% of its initial shock. At 0.1%, the
 # 2020 and 2024 HS 282200 sweeps kept 309 edges a run, at 1% 119: the critical paths are the
@@ -279,9 +287,14 @@ def run_sweep(
     executor: str = "local",
     scheduler: str | None = None,
     stockpiles: Mapping[str, Stockpile | float] | None = None,
+    cascades: bool = True,
     **overrides: Any,
 ) -> SweepOutcome:
     """Pull the commodity's yearly networks, sweep them, and write every run as a scenario.
+
+    With ``cascades=False`` (a bulk sweep) every scenario and its per-country outcomes (Impact
+    nodes) are stored but not the TRANSMITS between them; :func:`materialise_cascade` adds
+    them for any scenario an analyst opens, by re-running it (the simulator is deterministic).
 
     ``parameters`` (default :class:`Parameters`'s defaults) with ``overrides`` by name
     (``alpha=0.5``) are the cascade's parameters; ``fail_abs`` left unset follows the unit.
@@ -315,38 +328,26 @@ def run_sweep(
             "a source must be the ISO3 code of a country in the network (e.g. COD, CHN)"
         )
     started = time.perf_counter()
+    given = list(sources) if sources else None
+    common: dict[str, Any] = {
+        "fractions": tuple(fractions),
+        "targets": list(targets) if targets else None,
+        "keep_share": keep_share,
+        "progress": progress,
+        "executor": executor,
+        "scheduler": scheduler,
+        "stockpiles": stocks or None,
+        "cascade": resolved,
+    }
     try:
         if coalitions is not None:
             if together:
                 raise ValueError("--together names one coalition; --coalitions k runs them all")
             result = coalition_sweep(
-                networks(panel),
-                k=coalitions,
-                members=list(sources) if sources else None,
-                top=top,
-                fractions=tuple(fractions),
-                targets=list(targets) if targets else None,
-                keep_share=keep_share,
-                progress=progress,
-                executor=executor,
-                scheduler=scheduler,
-                stockpiles=stocks or None,
-                **params,
+                networks(panel), k=coalitions, members=given, top=top, **common
             )
         else:
-            result = sweep(
-                networks(panel),
-                fractions=tuple(fractions),
-                sources=list(sources) if sources else None,
-                together=together,
-                targets=list(targets) if targets else None,
-                keep_share=keep_share,
-                progress=progress,
-                executor=executor,
-                scheduler=scheduler,
-                stockpiles=stocks or None,
-                **params,
-            )
+            result = sweep(networks(panel), sources=given, together=together, **common)
     except ValueError as exc:  # nothing to sweep, targets absent, a coalition without members
         raise InvalidParameters(f"cannot run this sweep: {exc}") from exc
     except ImportError as exc:  # executor="dask" without the dask extra
@@ -370,13 +371,12 @@ def run_sweep(
             n_years=len(panel.years),
             data_versions={y: panel.data_version(y) for y in panel.years},
             targets=tuple(sorted(targets or ())),
-            extra={"measure": measure, "keep_share": keep_share},
+            extra={"measure": measure, "keep_share": keep_share, "cascades": cascades},
             stockpiles=held,
             stock_quantities={y: dict(result.stockpiles.get(y, {})) for y in panel.years},
         )
-        ids = write_sweep(
-            store, result.runs, result.impacts, result.transmitted, info, tables, write_progress
-        )
+        edges = result.transmitted if cascades else result.transmitted.iloc[0:0]
+        ids = write_sweep(store, result.runs, result.impacts, edges, info, tables, write_progress)
     write_seconds = time.perf_counter() - write_started
     names = country_names(store)
     pairs = coalition_table(result) if coalitions is not None else None
@@ -389,6 +389,58 @@ def run_scenario_file(store: GraphStore, path: Path | str, **options: Any) -> Po
     """Run a policy scenario file on the stored networks and store it under its name
     (:func:`critmin.policy.run_policy`; a bad file raises before anything runs)."""
     return run_policy(store, read_scenario(path), **options)
+
+
+def materialise_cascade(store: GraphStore, scenario_id: str, command: str = "") -> SweepOutcome:
+    """Store the cascade (Impact nodes and TRANSMITS) of the stored scenario ``scenario_id``.
+
+    The scenario is re-run from its stored definition (commodity, year, sources, shock size,
+    targets, stockpiles and every parameter) on the year's network as the graph holds it now,
+    and written under the same id: what a bulk sweep (``cascades=False``) left out is then
+    there for Cypher's path queries.
+
+    Raises
+    ------
+    NoScenarios
+        No scenario has that id.
+    InvalidParameters
+        The scenario cannot be re-run as stored (per-source shock sizes of a policy file: run
+        the file again), or re-running it gives another id (its data or parameters changed).
+    """
+    props = scenario(store, scenario_id)
+    if props is None:
+        raise NoScenarios(
+            f"no scenario {scenario_id!r}: list stored ones with "
+            "`critmin query find_scenarios -p commodity=...`"
+        )
+    if run_properties(store, str(props.get("run_id", ""))).get("kind") == "policy":
+        raise InvalidParameters(
+            f"scenario {scenario_id} comes from a policy file: run the file again with "
+            "`critmin scenario run FILE` to store its cascade"
+        )
+    sources = [str(s) for s in props["sources"]]
+    known = set(Parameters.__dataclass_fields__)
+    parameters = cascade_parameters(**{k: v for k, v in props.items() if k in known})
+    stockpiles = parse_stockpiles(props.get("stockpiles") or [])
+    outcome = run_sweep(
+        store,
+        str(props["commodity"]),
+        years=[int(props["year"])],
+        fractions=[float(props["shock"])],
+        sources=sources,
+        together=len(sources) > 1,
+        targets=list(props.get("targets") or []) or None,
+        measure=Unit.of(str(props["unit"])).measure,
+        parameters=parameters,
+        stockpiles=stockpiles or None,
+        command=command or f"critmin cascade {scenario_id}",
+    )
+    if scenario_id not in outcome.scenario_ids:
+        raise InvalidParameters(
+            f"re-running scenario {scenario_id} gave {', '.join(outcome.scenario_ids)}: its "
+            "definition is not all stored; run its sweep's command again instead"
+        )
+    return outcome
 
 
 def run_kind(sources: Sequence[str] | None, together: bool, targets: Sequence[str] | None) -> str:

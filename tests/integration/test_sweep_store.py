@@ -368,3 +368,35 @@ def test_results_print_csv_and_json_with_every_row(loaded: GraphStore) -> None:
     read = pd.read_csv(io.StringIO(as_csv.output))
     assert list(read["total_failed"]) == list(table["total_failed"])
     assert list(read["failure_rate"]) == list(table["failure_rate"])  # full precision
+
+
+def test_bulk_sweep_without_cascades_then_one_materialised(loaded: GraphStore) -> None:
+    from critmin.pipeline import materialise_cascade
+
+    full = run_sweep(loaded, "cobalt", write=False)
+    bulk = run_sweep(loaded, "cobalt", cascades=False)
+    stored_now = """
+    MATCH (s:Scenario {commodity: 'cobalt'})
+    RETURN count(s) AS scenarios, sum(COUNT { (s)-[:HIT]->() }) AS impacts,
+           sum(COUNT { (s)-[:HIT]->()-[:TRANSMITS]->() }) AS transmits
+    """
+    counts = loaded.records(stored_now)[0]
+    assert counts["transmits"] == 0 and counts["scenarios"] == len(bulk.result.runs)
+    assert counts["impacts"] > 0  # per-country outcomes stay queryable
+    # COD 2022 at 100%: its cascade as the full sweep computes it, stored on demand.
+    row = bulk.result.runs.reset_index(drop=True)
+    at = row[(row["year"] == 2022) & (row["sources"] == "COD") & (row["fraction"] == 1.0)].index[0]
+    sid = bulk.scenario_ids[at]
+    outcome = materialise_cascade(loaded, sid)
+    assert outcome.scenario_ids == [sid]
+    key = (
+        (full.result.transmitted["year"] == 2022)
+        & (full.result.transmitted["sources"] == "COD")
+        & (full.result.transmitted["fraction"] == 1.0)
+    )
+    stored = loaded.records(
+        "MATCH (:Scenario {id: $id})-[:HIT]->(:Impact)-[t:TRANSMITS]->() RETURN count(t) AS n",
+        id=sid,
+    )
+    assert stored == [{"n": int(key.sum())}] and int(key.sum()) > 0
+    assert loaded.records(stored_now)[0]["scenarios"] == len(bulk.result.runs)  # none added

@@ -8,6 +8,7 @@ import typer
 
 from critmin import __version__
 from critmin.cli import (
+    cascade_cmd,
     demo_cmd,
     load_cmd,
     metrics_cmd,
@@ -43,6 +44,7 @@ app.command("simulate")(simulate_cmd.simulate)
 app.command("sensitivity")(sensitivity_cmd.sensitivity_command)
 app.add_typer(scenario_cmd.app, name="scenario")
 app.command("stock-needed")(stock_cmd.stock_needed)
+app.command("cascade")(cascade_cmd.cascade)
 app.add_typer(results_cmd.app, name="results")
 app.command("query")(query_cmd.query)
 app.add_typer(metrics_cmd.app, name="metrics")

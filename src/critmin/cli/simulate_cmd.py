@@ -229,6 +229,14 @@ def simulate(
     store_results: Annotated[
         bool, typer.Option("--store/--no-store", help="Write scenarios to Neo4j.")
     ] = True,
+    cascades: Annotated[
+        bool,
+        typer.Option(
+            "--cascades/--no-cascades",
+            help="Store each scenario's TRANSMITS (its cascade). --no-cascades (bulk sweeps) "
+            "keeps scenarios and per-country outcomes; `critmin cascade ID` adds one later.",
+        ),
+    ] = True,
     stockpile: Annotated[
         list[str] | None,
         typer.Option(
@@ -267,6 +275,7 @@ def simulate(
             measure=measure,
             keep_share=keep_share,
             write=store_results,
+            cascades=cascades,
             parameters=parameters,
             coalitions=coalitions,
             top=top,

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from critmin.simulator.network import TradeNetwork
+from critmin.simulator.scenario import Parameters
 from critmin.simulator.stockpiles import Stockpiles
 from critmin.simulator.sweep import (
     Progress,
@@ -68,6 +69,7 @@ def coalition_sweep(
     executor: str = "local",
     scheduler: Any = None,
     stockpiles: Stockpiles | None = None,
+    cascade: Parameters | None = None,
     **parameters: Any,
 ) -> SweepResult:
     """Every ``k``-subset of the candidate exporters shocked together, and each member alone.
@@ -122,7 +124,7 @@ def coalition_sweep(
 
     Alone, each member also fails the other (C asks it for more); together, C and D fail.
     """
-    years, fractions, params = checked_inputs(networks, fractions, keep_share, parameters)
+    years, fractions, params = checked_inputs(networks, fractions, keep_share, parameters, cascade)
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 2:
         raise ValueError(f"k must be an integer >= 2, got {k!r}")
     if top is not None and (isinstance(top, bool) or not isinstance(top, int | np.integer)):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -102,6 +102,7 @@ def sweep(
     executor: str = "local",
     scheduler: Any = None,
     stockpiles: Stockpiles | None = None,
+    cascade: Parameters | None = None,
     **parameters: Any,
 ) -> SweepResult:
     """Run every source of every network at every shock size, on the fast engine.
@@ -136,6 +137,8 @@ def sweep(
         Stockpiles held in every run, as for :func:`~critmin.simulator.simulate`; months of
         demand convert with each year's network. A country absent from a year's network holds
         nothing that year. ``impacts`` has the stock each country drew (``stock_drawn``).
+    cascade : Parameters, optional
+        The cascade's parameters as one object; keyword parameters override its fields.
     **parameters
         Cascade parameters, as for :func:`~critmin.simulator.simulate` (no ``engine``).
 
@@ -166,7 +169,7 @@ def sweep(
     2  2020       A       0.5           50.0      25         2
     3  2020       B       0.5           25.0       1         1
     """
-    years, fractions, params = checked_inputs(networks, fractions, keep_share, parameters)
+    years, fractions, params = checked_inputs(networks, fractions, keep_share, parameters, cascade)
     if sources is not None:
         sources = sorted(set(sources))
     scenarios = {
@@ -205,13 +208,19 @@ def checked_inputs(
     fractions: Sequence[float],
     keep_share: float,
     parameters: Mapping[str, Any],
+    cascade: Parameters | None = None,
 ) -> tuple[dict[Hashable, TradeNetwork], tuple[float, ...], Parameters]:
-    """A sweep's networks by year, its fractions and its resolved parameters, validated."""
+    """A sweep's networks by year, its fractions and its resolved parameters, validated.
+
+    ``cascade`` is the parameters object (default: the model's defaults); names in
+    ``parameters`` override its fields.
+    """
     years = {None: networks} if isinstance(networks, TradeNetwork) else dict(networks)
     units = {network.unit for network in years.values()}
     if len(units) > 1:
         raise ValueError(f"networks mix units {sorted(units)}; sweep one unit at a time")
-    params = Parameters(**parameters).resolved(units.pop() if units else "t")
+    base = cascade if cascade is not None else Parameters()
+    params = replace(base, **parameters).resolved(units.pop() if units else "t")
     fractions = tuple(shock_fraction(f) for f in fractions)
     if real_number(keep_share, "keep_share") < 0:
         raise ValueError(f"keep_share must be >= 0, got {keep_share!r}")
