@@ -418,20 +418,20 @@ def materialise_cascade(store: GraphStore, scenario_id: str, command: str = "") 
             f"scenario {scenario_id} comes from a policy file: run the file again with "
             "`critmin scenario run FILE` to store its cascade"
         )
-    sources = [str(s) for s in props["sources"]]
-    known = set(Parameters.__dataclass_fields__)
-    parameters = cascade_parameters(**{k: v for k, v in props.items() if k in known})
+    from critmin.analysis.comparison import ScenarioRun
+
+    run = ScenarioRun.from_properties(props)  # the one reader of a stored definition
     stockpiles = parse_stockpiles(props.get("stockpiles") or [])
     outcome = run_sweep(
         store,
-        str(props["commodity"]),
-        years=[int(props["year"])],
-        fractions=[float(props["shock"])],
-        sources=sources,
-        together=len(sources) > 1,
-        targets=list(props.get("targets") or []) or None,
-        measure=Unit.of(str(props["unit"])).measure,
-        parameters=parameters,
+        run.commodity,
+        years=[run.year],
+        fractions=[run.shock],
+        sources=list(run.sources),
+        together=len(run.sources) > 1,
+        targets=list(run.targets) or None,
+        measure=Unit.of(str(run.unit)).measure,
+        parameters=cascade_parameters(**run.parameters),
         stockpiles=stockpiles or None,
         command=command or f"critmin cascade {scenario_id}",
     )
