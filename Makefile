@@ -46,6 +46,8 @@ bench: $(BIN)/critmin
 	$(BIN)/python -m bench.bench_load
 	$(BIN)/python -m bench.bench_writeback
 	$(BIN)/python -m bench.bench_queries
+	$(BIN)/python -m bench.bench_coalitions
+	$(BIN)/python -m bench.bench_sensitivity
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
