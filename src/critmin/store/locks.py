@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -49,6 +49,11 @@ SET l.renewed_at = timestamp()
 """
 
 RELEASE = "MATCH (l:CritminLock {name: $name, owner: $owner}) DELETE l"
+
+LEASES = """
+MATCH (l:CritminLock) WHERE l.name IN $names
+RETURN l.name AS name, timestamp() - l.renewed_at AS idle_ms
+"""
 
 #: A lease not renewed for this long (seconds) is taken over: its holder is gone.
 STALE_AFTER = 60.0
@@ -109,6 +114,18 @@ def exclusive(
             store.execute(RELEASE, name=name, owner=owner)
         except Exception:  # the server went away: the lease goes stale instead
             pass
+
+
+def live_leases(
+    store: GraphStore, names: Sequence[str], stale_after: float = STALE_AFTER
+) -> set[str]:
+    """Which of the leases ``names`` are held by a live process (renewed within
+    ``stale_after`` seconds)."""
+    return {
+        str(row["name"])
+        for row in store.records(LEASES, names=list(names))
+        if row["idle_ms"] <= stale_after * 1000
+    }
 
 
 def _acquire(

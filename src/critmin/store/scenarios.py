@@ -56,7 +56,7 @@ from critmin.errors import CritminError
 from critmin.simulator.scenario import Parameters
 from critmin.simulator.tables import StudyTables, study_tables
 from critmin.store.graph import GraphStore, Statement, neo4j_rows
-from critmin.store.locks import STALE_AFTER, exclusive, holder_label
+from critmin.store.locks import exclusive, holder_label, live_leases
 from critmin.store.schema import ensure_schema
 from critmin.units import Unit
 
@@ -695,45 +695,37 @@ def write_sweep(
     store.execute(BEGIN_RUN, id=info.id, props=_run_props(info, runs, created))
     # The run's lease lives as long as this writer: a run still ``running`` without it was
     # abandoned (its process was killed), which :func:`unfinished_after` says.
-    lease = exclusive(store, run_lease(info.id), holder_label(info.command or "critmin simulate"))
+    holder = holder_label(info.command or "critmin simulate")
     try:
-        lease.__enter__()
-        store.write_units(
-            _units(scenarios, cascades, info),
-            workers=write_workers(),
-            progress=(lambda unit: progress(len(unit[0][1]["ids"]))) if progress else None,
-        )
-        summaries: list[tuple[str, list[dict[str, Any]]]] = []
-        if tables is not None and info.kind in TABLE_KINDS:
-            names = dict(store.query(COUNTRY_NAMES).itertuples(index=False, name=None))
-            summaries = _summary_rows(tables, info, names)
-        finish: list[Statement] = [(c, {"run_id": info.id}, None) for c in DELETE_SUMMARIES]
-        for cypher, rows in summaries:
-            finish += [
-                (cypher, {"rows": rows[i : i + SUMMARY_BATCH]}, None)
-                for i in range(0, len(rows), SUMMARY_BATCH)
-            ]
-        finish.append(
-            (FINISH_RUN, {"id": info.id, "now": _now(), "n_scenarios": len(scenarios)}, None)
-        )
-        store.write_unit(finish)
+        with exclusive(store, run_lease(info.id), holder):
+            store.write_units(
+                _units(scenarios, cascades, info),
+                workers=write_workers(),
+                progress=(lambda unit: progress(len(unit[0][1]["ids"]))) if progress else None,
+            )
+            summaries: list[tuple[str, list[dict[str, Any]]]] = []
+            if tables is not None and info.kind in TABLE_KINDS:
+                names = dict(store.query(COUNTRY_NAMES).itertuples(index=False, name=None))
+                summaries = _summary_rows(tables, info, names)
+            finish: list[Statement] = [(c, {"run_id": info.id}, None) for c in DELETE_SUMMARIES]
+            for cypher, rows in summaries:
+                finish += [
+                    (cypher, {"rows": rows[i : i + SUMMARY_BATCH]}, None)
+                    for i in range(0, len(rows), SUMMARY_BATCH)
+                ]
+            finish.append(
+                (FINISH_RUN, {"id": info.id, "now": _now(), "n_scenarios": len(scenarios)}, None)
+            )
+            store.write_unit(finish)
     except BaseException as exc:
         _mark_interrupted(store, info.id, exc)
-        lease.__exit__(type(exc), exc, exc.__traceback__)
         raise
-    lease.__exit__(None, None, None)
     return list(in_order["id"])
 
 
 def run_lease(run_id: str) -> str:
     """The name of the lease a sweep's writer holds while its run is ``running``."""
     return f"run:{run_id}"
-
-
-LEASES = """
-MATCH (l:CritminLock) WHERE l.name IN $names
-RETURN l.name AS name, timestamp() - l.renewed_at AS idle_ms
-"""
 
 
 # A run written again under the same id (a policy scenario re-run from its file) first lets go
@@ -949,11 +941,7 @@ def unfinished_after(store: GraphStore, context: Mapping[str, Any]) -> list[str]
     started = mine["created_at"].iloc[0]
     later = runs[(runs["created_at"] > started) & (runs["status"] != "complete")]
     running = [str(i) for i in later.loc[later["status"] == "running", "id"]]
-    alive = {
-        str(r["name"])
-        for r in store.records(LEASES, names=[run_lease(i) for i in running])
-        if r["idle_ms"] <= STALE_AFTER * 1000
-    }
+    alive = live_leases(store, [run_lease(i) for i in running])
     out = []
     for _, r in later.iterrows():
         status = str(r["status"])
