@@ -25,6 +25,7 @@ from neo4j.exceptions import (
 )
 
 from critmin.errors import CritminError
+from critmin.store.graph import RETRY_SECONDS
 
 GONE = (
     "the connection to Neo4j was lost ({detail}): the server stopped or went away. Every "
@@ -105,7 +106,8 @@ class _RetryNotice(logging.Handler):
             return
         self.told = True
         print(
-            "critmin: the server does not answer; the driver retries for up to 15 s...",
+            "critmin: the server does not answer; the driver retries for up to "
+            f"{RETRY_SECONDS:g} s...",
             file=sys.stderr,
         )
 

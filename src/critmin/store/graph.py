@@ -16,6 +16,10 @@ from critmin.store.settings import ConnectionSettings
 
 DEFAULT_BATCH = 5_000
 
+#: How long the driver retries a transaction after a transient failure (a leader switch, a
+#: restart) before the error reaches the user; its own default is 30 s.
+RETRY_SECONDS = 15.0
+
 #: One statement of a transaction: Cypher, parameters, and the relationships it must create
 #: (None: not checked).
 Statement = tuple[str, dict[str, Any], int | None]
@@ -73,9 +77,7 @@ class GraphStore:
             # Our queries name properties that a fresh database has not seen yet; the server's
             # "property key does not exist" notices are noise for them.
             notifications_min_severity="OFF",
-            # Retries ride out a leader switch or a restart; a server that is gone is reported
-            # after this long instead of the driver's 30 s.
-            max_transaction_retry_time=15.0,
+            max_transaction_retry_time=RETRY_SECONDS,
         )
         try:
             driver.verify_connectivity()
