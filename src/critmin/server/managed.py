@@ -236,13 +236,9 @@ class ManagedNeo4j:
         current = self.status()
         if current.running:
             return current
-        free = free_bytes(self.home)
-        if free < MIN_FREE_BYTES:
-            raise ServerError(
-                f"the disk of {self.home} has {free / 2**20:,.0f} MiB free; Neo4j needs at least "
-                f"{MIN_FREE_BYTES / 2**20:,.0f} MiB to start: free some space (or set "
-                "CRITMIN_HOME to a folder on a larger disk)"
-            )
+        shortage = self._disk_shortage()
+        if shortage:
+            raise ServerError(f"{shortage} (or set CRITMIN_HOME to a folder on a larger disk)")
         java, major = find_java()
         fetched: list[str] = []
         paths = ensure_jars(progress=lambda jar: fetched.append(jar.filename))
@@ -348,10 +344,11 @@ class ManagedNeo4j:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 self._pid_file.unlink(missing_ok=True)
+                shortage = self._disk_shortage()
                 raise ServerError(
                     f"Neo4j exited with code {os.waitstatus_to_exitcode(status)} while starting"
-                    f"{self._space_hint()}. What its log says (full log: {self.console_log}):\n"
-                    f"{self.log_cause()}"
+                    f"{'; ' + shortage if shortage else ''}. What its log says (full log: "
+                    f"{self.console_log}):\n{self.log_cause()}"
                 )
             try:
                 with GraphDatabase.driver(
@@ -393,14 +390,15 @@ class ManagedNeo4j:
         ]
         return "\n".join(telling[-lines:]) or self.log_tail(lines)
 
-    def _space_hint(self) -> str:
+    def _disk_shortage(self) -> str:
+        """What to tell the user when the home's disk is too full for Neo4j, else ``""``."""
         free = free_bytes(self.home)
-        if free < MIN_FREE_BYTES:
-            return (
-                f": the disk of {self.home} has {free / 2**20:,.0f} MiB free, and Neo4j needs "
-                f"at least {MIN_FREE_BYTES / 2**20:,.0f} MiB; free some space and start it again"
-            )
-        return ""
+        if free >= MIN_FREE_BYTES:
+            return ""
+        return (
+            f"the disk of {self.home} has {free / 2**20:,.0f} MiB free; Neo4j needs at least "
+            f"{MIN_FREE_BYTES / 2**20:,.0f} MiB to start: free some space and start it again"
+        )
 
     def stop(self, timeout: float = 60.0) -> str:
         """Stop the server: ``"stopped"``, ``"killed"`` (it did not shut down within
