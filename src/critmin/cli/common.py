@@ -13,6 +13,7 @@ from rich.console import Console
 from critmin.cli.explain import explain, quiet_driver
 from critmin.store.graph import GraphStore
 from critmin.store.settings import resolve_settings
+from critmin.units import Unit
 
 console = Console()
 err_console = Console(stderr=True)
@@ -31,6 +32,24 @@ Password = Annotated[
 Database = Annotated[
     str | None, typer.Option("--database", envvar="NEO4J_DATABASE", help="Database name.")
 ]
+
+
+# The cascade's parameters, as every command that runs a cascade takes them (defaults are the
+# model's, in critmin.simulator.scenario.Parameters; fail_abs left unset follows the unit).
+Alpha = Annotated[float, typer.Option(help="Share of a loss passed on by cutting exports.")]
+Absorb = Annotated[float, typer.Option(help="Share of a received loss absorbed at home first.")]
+SupplierCap = Annotated[
+    str, typer.Option(help="none, or supply (suppliers give at most their supply).")
+]
+FailAbs = Annotated[
+    float | None,
+    typer.Option(
+        help="Failure threshold in the network's unit; default "
+        f"{Unit.TONNES.default_fail_abs:g} t or {Unit.USD.default_fail_abs:,.0f} USD."
+    ),
+]
+FailRel = Annotated[float, typer.Option(help="Failure also needs loss > fail_rel x demand.")]
+MeasureOption = Annotated[str, typer.Option(help="auto, tonnes or usd (README: units).")]
 
 
 def friendly(command: Callable[P, R]) -> Callable[P, R]:

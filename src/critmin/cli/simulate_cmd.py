@@ -10,7 +10,21 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from critmin.cli.common import Database, Password, Uri, User, console, friendly, open_store
+from critmin.cli.common import (
+    Absorb,
+    Alpha,
+    Database,
+    FailAbs,
+    FailRel,
+    MeasureOption,
+    Password,
+    SupplierCap,
+    Uri,
+    User,
+    console,
+    friendly,
+    open_store,
+)
 from critmin.cli.output import show_sources_table, show_table
 from critmin.pipeline import KEEP_SHARE, SweepOutcome, cascade_parameters, run_sweep
 from critmin.simulator.stockpiles import Stockpile, parse_stockpiles
@@ -206,23 +220,12 @@ def simulate(
     mode: Annotated[
         str, typer.Option(help="export (cut exports) or production (cut output).")
     ] = "export",
-    alpha: Annotated[
-        float, typer.Option(help="Share of a loss passed on by cutting exports.")
-    ] = 0.8,
-    absorb: Annotated[
-        float, typer.Option(help="Share of a received loss absorbed at home first.")
-    ] = 0.0,
-    supplier_cap: Annotated[
-        str, typer.Option(help="none, or supply (suppliers give at most their supply).")
-    ] = "none",
-    fail_abs: Annotated[
-        float | None,
-        typer.Option(help="Failure threshold in the network's unit; default 0.001 t or 1,000 USD."),
-    ] = None,
-    fail_rel: Annotated[
-        float, typer.Option(help="Failure also needs loss > fail_rel x demand.")
-    ] = 0.0,
-    measure: Annotated[str, typer.Option(help="auto, tonnes or usd (README: units).")] = "auto",
+    alpha: Alpha = 0.8,
+    absorb: Absorb = 0.0,
+    supplier_cap: SupplierCap = "none",
+    fail_abs: FailAbs = None,
+    fail_rel: FailRel = 0.0,
+    measure: MeasureOption = "auto",
     keep_share: Annotated[
         float, typer.Option(help="Store TRANSMITS edges above this share of the shock.")
     ] = KEEP_SHARE,

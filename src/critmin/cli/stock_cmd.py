@@ -6,7 +6,19 @@ from typing import Annotated
 
 import typer
 
-from critmin.cli.common import Database, Password, Uri, User, friendly, open_store
+from critmin.cli.common import (
+    Absorb,
+    Alpha,
+    Database,
+    FailAbs,
+    MeasureOption,
+    Password,
+    SupplierCap,
+    Uri,
+    User,
+    friendly,
+    open_store,
+)
 from critmin.cli.output import Format, FormatOption, OutOption, emit
 from critmin.cli.simulate_cmd import stockpile_option
 from critmin.pipeline import cascade_parameters
@@ -56,20 +68,11 @@ def stock_needed(
     failure_rule: Annotated[
         str, typer.Option(help=f"Failure-rule preset: {', '.join(FAILURE_PRESETS)}.")
     ] = "any-loss",
-    alpha: Annotated[
-        float, typer.Option(help="Share of a loss passed on by cutting exports.")
-    ] = 0.8,
-    absorb: Annotated[
-        float, typer.Option(help="Share of a received loss absorbed at home first.")
-    ] = 0.0,
-    supplier_cap: Annotated[
-        str, typer.Option(help="none, or supply (suppliers give at most their supply).")
-    ] = "none",
-    fail_abs: Annotated[
-        float | None,
-        typer.Option(help="Failure threshold in the network's unit; default 0.001 t or 1,000 USD."),
-    ] = None,
-    measure: Annotated[str, typer.Option(help="auto, tonnes or usd (README: units).")] = "auto",
+    alpha: Alpha = 0.8,
+    absorb: Absorb = 0.0,
+    supplier_cap: SupplierCap = "none",
+    fail_abs: FailAbs = None,
+    measure: MeasureOption = "auto",
     fmt: FormatOption = Format.table,
     out: OutOption = None,
     rows: Annotated[int, typer.Option("--top", help="Rows of the table to print.")] = 30,
