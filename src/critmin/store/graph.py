@@ -68,6 +68,8 @@ class GraphStore:
         self.database = database
         #: Set once the scenario schema version has been checked (store.scenarios).
         self.schema_checked = False
+        #: Set once the constraints and indexes exist (store.schema.ensure_schema).
+        self.schema_ensured = False
 
     @classmethod
     def connect(cls, settings: ConnectionSettings) -> Self:
@@ -138,6 +140,7 @@ class GraphStore:
         self.autocommit("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 20000 ROWS")
         self.autocommit("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 20000 ROWS")
         self.schema_checked = False  # the schema version marker went with the rest
+        self.schema_ensured = False  # the constraints stay, but check again after a wipe
 
     def write_batches(
         self,

@@ -25,7 +25,14 @@ SCHEMA = (
 
 
 def ensure_schema(store: GraphStore) -> None:
-    """Create the constraints and indexes the loaders and queries rely on, then wait for them."""
+    """Create the constraints and indexes the loaders and queries rely on, then wait for them.
+
+    Once per store: a load asks for them before taking its lease and again before writing,
+    and a sweep before writing; the statements run the first time only.
+    """
+    if store.schema_ensured:
+        return
     for statement in SCHEMA:
         store.execute(statement)
     store.execute("CALL db.awaitIndexes(300)")
+    store.schema_ensured = True
