@@ -14,7 +14,7 @@ holding one model of the same scenarios:
 * v2, schema 2 (:mod:`critmin.store.scenarios`): each cascade its own subgraph of
   ``(:Impact)`` nodes, plus per-sweep summary nodes; written by
   :func:`critmin.store.scenarios.write_sweep` as :func:`critmin.pipeline.run_sweep` does;
-  queried with the project's ``src/critmin/cypher/`` library.
+  queried with the project's ``cypher/`` library.
 
 Both servers load the bundled real sample (:func:`critmin.pipeline.load_demo`). The demo's
 sweeps (:data:`critmin.pipeline.DEMO_SWEEPS`: HS 282200 every year, four battery materials in
@@ -928,7 +928,7 @@ def measure_queries(
         )
         entry: dict[str, Any] = {
             "v1_v2_same_rows": f"{same}/{len(samples)}",
-            # the library text timed (other engineers edit src/critmin/cypher/ while this runs)
+            # the library text timed (other engineers edit cypher/ while this runs)
             "v2_cypher_sha256_16": hashlib.sha256(bench.v2.encode()).hexdigest()[:16],
         }
         entry["differences"] = [
@@ -1008,7 +1008,7 @@ def _writer_setting(function: str, constant: str) -> Any:
 
 
 def git_changes() -> list[str]:
-    """Uncommitted changes to what the benchmark runs (others edit src/ and src/critmin/cypher/)."""
+    """Uncommitted changes to what the benchmark runs (others edit src/ and cypher/)."""
     done = subprocess.run(
         ["git", "-C", str(ROOT), "status", "--porcelain", "--", "src", "bench"],
         capture_output=True,

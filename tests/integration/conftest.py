@@ -189,7 +189,7 @@ def demo_store(session_store: GraphStore) -> GraphStore:
     """The database as `critmin demo` leaves it: the bundled sample loaded and swept.
 
     Module-scoped: a module that uses it gets the demo graph once (every other test wipes the
-    database, so no later module sees it). The analysts' examples in ``src/critmin/cypher/`` are
+    database, so no later module sees it). The analysts' examples in ``cypher/`` are
     written for this graph.
     """
     from critmin.pipeline import DEMO_SWEEPS, load_demo, measure_demo_scenario, run_sweep

@@ -1,7 +1,7 @@
 """Neo4j Browser as analysts use it: the printed URL, the password, the Cypher library pasted in.
 
 Headless Chromium opens the Browser URL that `critmin neo4j status` prints (its connect form
-already filled in), the password is typed, and every file of ``src/critmin/cypher/`` is pasted
+already filled in), the password is typed, and every file of ``cypher/`` is pasted
 as the README says: its ``// :params {...}`` line, run, then its body, run. Each must give a
 result frame with at least one row (table view rows, or nodes in the graph view) and no error,
 on the demo graph.
@@ -32,7 +32,7 @@ from critmin.store.graph import GraphStore
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[2]
-CYPHER_DIR = ROOT / "src" / "critmin" / "cypher"
+CYPHER_DIR = ROOT / "cypher"
 README = ROOT / "README.md"
 _PARAMS_COMMENT = re.compile(r"^\s*//\s*(?P<line>:params?\s.*?)\s*$")
 
@@ -155,7 +155,7 @@ def test_every_library_query_runs_in_browser(
         failures, log = run_in_browser(browser, examples, tmp_path)
     print("\n".join(log))
     assert not failures, (
-        f"{len(failures)} of {len(examples)} files of src/critmin/cypher/ fail when pasted into "
+        f"{len(failures)} of {len(examples)} files of cypher/ fail when pasted into "
         "Neo4j Browser:\n" + "\n".join(failures)
     )
 
@@ -206,7 +206,7 @@ def readme_first_guide_step() -> GuideStep:
     text = README.read_text(encoding="utf-8")
     section = text.split("## Analysts: Neo4j Browser and the Cypher library", 1)[1]
     section = section.split("\n## ", 1)[0]
-    first = re.search(r"\*\*1\..*?\(`src/critmin/cypher/(?P<file>\w+)\.cypher`\)", section, re.S)
+    first = re.search(r"\*\*1\..*?\(`cypher/(?P<file>\w+)\.cypher`\)", section, re.S)
     assert first is not None, "the README's Browser guide has no first question"
     rest = section[first.end() :]
     block = re.search(r"```cypher\n(?P<params>:params? .*?)\n```", rest, re.S)

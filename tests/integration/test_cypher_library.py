@@ -1,4 +1,4 @@
-"""Every query of src/critmin/cypher/ against a real Neo4j holding a small network whose answers
+"""Every query of cypher/ against a real Neo4j holding a small network whose answers
 are known.
 
 The network (tonnes; value_usd = 30,000 USD per tonne), years 2020 and 2021:

@@ -1,4 +1,4 @@
-"""The analysts' Cypher library (``src/critmin/cypher/``), loaded and run by name.
+"""The analysts' Cypher library (``cypher/``), loaded and run by name.
 
 Each ``NAME.cypher`` file opens with a ``//`` comment header, then the query::
 
@@ -18,7 +18,7 @@ a parameter with a default may be left out (the default is sent), one without is
 Values given as text (``--param shock=0.5``) are converted to the declared type;
 ``list<...>`` values are comma-separated, and ``list<integer>`` accepts ranges (``2019-2021``).
 
-The folder is ``critmin/cypher/`` of the installed package (``src/critmin/cypher/`` in the
+The folder is ``critmin/cypher/`` of the installed package (``cypher/`` in the
 source checkout), or ``$CRITMIN_CYPHER_DIR``.
 """
 

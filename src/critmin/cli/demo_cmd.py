@@ -59,7 +59,7 @@ def demo(
     console.rule("Next")
     console.print(f"Neo4j Browser: {browser}", soft_wrap=True, highlight=False)
     console.print("password: run `critmin neo4j password`", soft_wrap=True, highlight=False)
-    console.print("Paste the queries of src/critmin/cypher/ there (README: Analysts).")
+    console.print("Paste the queries of cypher/ there (README: Analysts).")
     console.print(
         "Tables: `critmin results sources --commodity cobalt_oxides --shock 0.5 "
         f"--out {out}/t2.csv`"

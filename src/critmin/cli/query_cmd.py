@@ -31,7 +31,7 @@ def _show_library(library: dict[str, Query], fmt: Format, out: Path | None) -> N
     emit(
         rows,
         fmt,
-        title="The Cypher library (src/critmin/cypher/*.cypher)",
+        title="The Cypher library (cypher/*.cypher)",
         caption="run one: critmin query NAME --param k=v",
         out=out,
     )
@@ -55,7 +55,7 @@ def query(
     password: Password = None,
     database: Database = None,
 ) -> None:
-    """Run a query of the analysts' Cypher library (src/critmin/cypher/) and print its rows."""
+    """Run a query of the analysts' Cypher library (cypher/) and print its rows."""
     try:
         library = load_library()
         if list_queries or name is None:
