@@ -20,6 +20,7 @@ import os
 import secrets
 import socket
 import time
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,14 +47,44 @@ class DockerUnavailable(Exception):
 
 
 def docker_client() -> docker.DockerClient:
+    # docker-py asks the daemon for its API version inside its constructor and, when that
+    # fails, leaves the socket it opened for the garbage collector: pytest's unraisable check
+    # turns that ResourceWarning into an error at exit, so a machine without Docker failed the
+    # run it should skip. The socket is tried first, with a connection closed here.
+    reason = _daemon_unreachable()
+    if reason:
+        raise DockerUnavailable(
+            f"no Docker daemon answers ({reason}); start one (.ci/run does) or use another target"
+        )
+    client = None
     try:
         client = docker.from_env(timeout=120)
         client.ping()
     except docker.errors.DockerException as exc:
+        if client is not None:
+            client.close()
         raise DockerUnavailable(
             f"no Docker daemon answers ({exc}); start one (.ci/run does) or use another target"
         ) from exc
     return client
+
+
+def _daemon_unreachable() -> str:
+    """Why the daemon named by ``DOCKER_HOST`` (default: the local socket) cannot be reached,
+    or "" when a connection opens."""
+    url = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    parsed = urllib.parse.urlsplit(url)
+    try:
+        if parsed.scheme in ("unix", "http+unix", ""):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(5)
+                probe.connect(parsed.path or url)
+        elif parsed.scheme in ("tcp", "http", "https"):
+            with socket.create_connection((parsed.hostname, parsed.port or 2375), timeout=5):
+                pass
+    except OSError as exc:
+        return f"{url}: {exc.strerror or exc}"
+    return ""
 
 
 def local_image() -> str:
