@@ -1,7 +1,7 @@
-"""The two units critmin measures flows in, and everything that depends on the unit.
+"""The units critmin measures flows in, the measures a user picks, and what depends on them.
 
-A network, a sweep and every stored number is in exactly one unit: metric tonnes (``t``) or
-US dollars (``USD``). The names of stored properties (``demand_loss_t`` / ``demand_loss_usd``,
+A network, a sweep and every stored number is in exactly one unit: gross metric tonnes (``t``),
+tonnes of contained metal (``t_metal``) or US dollars (``USD``). The names of stored properties (``demand_loss_t`` / ``demand_loss_usd``,
 ``tonnes`` / ``value_usd`` on TRADES), the default failure threshold, the labels of tables and
 figures and the largest magnitude a loader accepts all come from here, so a module never
 translates a unit by hand.
@@ -16,6 +16,8 @@ True
 ('tonnes', 'value_usd')
 >>> Unit.TONNES == "t"
 True
+>>> Measure("metal").unit is Unit.METAL, Measure.AUTO.unit is None
+(True, True)
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class Unit(StrEnum):
 
     TONNES = "t"
     USD = "USD"
+    #: Tonnes of contained metal: gross tonnes times each HS code's metal-content factor.
+    METAL = "t_metal"
 
     @classmethod
     def of(cls, value: object) -> Unit:
@@ -41,7 +45,9 @@ class Unit(StrEnum):
         for unit in cls:
             if key in unit.spellings:
                 return unit
-        raise ValueError(f"unknown unit {value!r}: use 't' (tonnes) or 'USD'")
+        raise ValueError(
+            f"unknown unit {value!r}: use 't' (gross tonnes), 't_metal' (contained metal) or 'USD'"
+        )
 
     @property
     def spellings(self) -> frozenset[str]:
@@ -49,28 +55,29 @@ class Unit(StrEnum):
 
     @property
     def suffix(self) -> str:
-        """Suffix of stored property names: ``demand_loss_t``, ``demand_loss_usd``."""
-        return "t" if self is Unit.TONNES else "usd"
+        """Suffix of stored property names: ``demand_loss_t``, ``demand_loss_usd``,
+        ``demand_loss_t_metal``."""
+        return _TRAITS[self][0]
 
     @property
     def flow_property(self) -> str:
         """The TRADES property holding a flow in this unit."""
-        return "tonnes" if self is Unit.TONNES else "value_usd"
+        return _TRAITS[self][1]
 
     @property
-    def measure(self) -> str:
-        """The name of the measure that yields networks in this unit (``--measure``)."""
-        return "tonnes" if self is Unit.TONNES else "usd"
+    def measure(self) -> Measure:
+        """The measure that yields networks in this unit (``--measure``)."""
+        return Measure(_TRAITS[self][2])
 
     @property
     def label(self) -> str:
         """How the unit reads in tables and figures."""
-        return "tonnes" if self is Unit.TONNES else "USD"
+        return _TRAITS[self][3]
 
     @property
     def default_fail_abs(self) -> float:
-        """``fail_abs`` when none is given: 1 kg in tonnes, 1,000 USD in dollars."""
-        return 1e-3 if self is Unit.TONNES else 1_000.0
+        """``fail_abs`` when none is given: 1 kg in tonnes (gross or metal), 1,000 USD."""
+        return 1_000.0 if self is Unit.USD else 1e-3
 
     @property
     def max_flow(self) -> float:
@@ -81,10 +88,45 @@ class Unit(StrEnum):
         it is a unit or typing error (a value in USD written in the thousand-USD column, a
         stray exponent), and is refused rather than stored.
         """
-        return 1e10 if self is Unit.TONNES else 1e13
+        return 1e13 if self is Unit.USD else 1e10
 
+
+#: suffix, TRADES property, measure, label
+_TRAITS = {
+    Unit.TONNES: ("t", "tonnes", "tonnes", "tonnes"),
+    Unit.USD: ("usd", "value_usd", "usd", "USD"),
+    Unit.METAL: ("t_metal", "metal_t", "metal", "t contained metal"),
+}
 
 _SPELLINGS = {
     Unit.TONNES: frozenset({"t", "tonnes", "tonne", "tons"}),
     Unit.USD: frozenset({"usd", "value_usd", "us$", "$"}),
+    Unit.METAL: frozenset({"t_metal", "metal", "metal_t", "tonnes_metal"}),
+}
+
+
+class Measure(StrEnum):
+    """What a network is measured in, as a user asks for it (``--measure``, ``measure =`` in a
+    scenario file, ``measure=`` in Python): the one list of measure names.
+
+    ``auto`` is gross tonnes where every year has tonnes for enough of its value, else USD;
+    ``tonnes`` is gross weight, ``usd`` trade value and ``metal`` tonnes of contained metal.
+    """
+
+    AUTO = "auto"
+    TONNES = "tonnes"
+    USD = "usd"
+    METAL = "metal"
+
+    @property
+    def unit(self) -> Unit | None:
+        """The unit this measure yields; None for ``auto`` (decided from the data)."""
+        return _MEASURE_UNITS[self]
+
+
+_MEASURE_UNITS = {
+    Measure.AUTO: None,
+    Measure.TONNES: Unit.TONNES,
+    Measure.USD: Unit.USD,
+    Measure.METAL: Unit.METAL,
 }
