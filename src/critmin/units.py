@@ -1,10 +1,11 @@
 """The units critmin measures flows in, the measures a user picks, and what depends on them.
 
 A network, a sweep and every stored number is in exactly one unit: gross metric tonnes (``t``),
-tonnes of contained metal (``t_metal``) or US dollars (``USD``). The names of stored properties (``demand_loss_t`` / ``demand_loss_usd``,
-``tonnes`` / ``value_usd`` on TRADES), the default failure threshold, the labels of tables and
-figures and the largest magnitude a loader accepts all come from here, so a module never
-translates a unit by hand.
+tonnes of contained metal (``t_metal``) or US dollars (``USD``). The names of stored properties
+(``demand_loss_t`` / ``demand_loss_usd`` / ``demand_loss_t_metal``, ``tonnes`` / ``value_usd`` /
+``metal_t`` on TRADES), the default failure threshold, the labels of tables and figures and the
+largest magnitude a loader accepts all come from here, so a module never translates a unit by
+hand.
 
 This module imports nothing of critmin: every layer can use it.
 
