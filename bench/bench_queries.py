@@ -11,9 +11,9 @@ holding one model of the same scenarios:
   the relationship index ``transmits_scenario``); written by a copy of the old writer kept in
   this file (50 scenarios per transaction); queried with the 150d4f2 library queries, embedded
   below.
-* v2, schema 2 (:mod:`critmin.store.scenarios`): each cascade its own subgraph of
+* v2, schema 2 (:mod:`critmin.store.scenario_writes`): each cascade its own subgraph of
   ``(:Impact)`` nodes, plus per-sweep summary nodes; written by
-  :func:`critmin.store.scenarios.write_sweep` as :func:`critmin.pipeline.run_sweep` does;
+  :func:`critmin.store.scenario_writes.write_sweep` as :func:`critmin.pipeline.run_sweep` does;
   queried with the project's ``cypher/`` library.
 
 Both servers load the bundled real sample (:func:`critmin.pipeline.load_demo`). The demo's
@@ -78,10 +78,11 @@ from critmin.server import ManagedNeo4j
 from critmin.server.java import find_java
 from critmin.server.managed import _free_port
 from critmin.simulator.scenario import DEFAULT_FAIL_ABS
-from critmin.store import scenarios as v2
+from critmin.store import scenario_writes as v2
 from critmin.store.graph import GraphStore, IncompleteWrite, Statement, neo4j_rows
 from critmin.store.networks import available_years, read_panel
-from critmin.store.scenarios import RunInfo, new_run_id, parameter_key, scenario_id, suffix
+from critmin.store.scenario_reads import suffix
+from critmin.store.scenario_writes import RunInfo, new_run_id, parameter_key, scenario_id
 from critmin.store.settings import ConnectionSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -647,7 +648,7 @@ def timed_units(store: GraphStore, stats: WriteStats) -> Iterator[None]:
 
 
 def write_v2(store: GraphStore, outcome: SweepOutcome, info: RunInfo) -> WriteStats:
-    """:func:`critmin.store.scenarios.write_sweep` as ``run_sweep`` calls it, timed."""
+    """:func:`critmin.store.scenario_writes.write_sweep` as ``run_sweep`` calls it, timed."""
     result = outcome.result
     stats = WriteStats(scenarios=len(result.runs))
     before = entities(store)

@@ -25,7 +25,7 @@ from bench.throwaway import machine, throwaway_store
 from critmin.pipeline import run_sweep
 from critmin.store.graph import GraphStore
 from critmin.store.loading import TRADES, apply_plan, plan_load
-from critmin.store.scenarios import scenario_id
+from critmin.store.scenario_writes import scenario_id
 
 RESULTS = Path(__file__).parent / "results" / "writeback.json"
 HS = "260500"  # the panel is stored as HS 2605 so the "cobalt" group (2605 + 8105) reads it

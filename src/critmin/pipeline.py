@@ -33,14 +33,8 @@ from critmin.store.networks import (
     country_names,
     read_panel,
 )
-from critmin.store.scenarios import (
-    NoScenarios,
-    RunInfo,
-    new_run_id,
-    run_properties,
-    scenario,
-    write_sweep,
-)
+from critmin.store.scenario_reads import NoScenarios, run_properties, scenario
+from critmin.store.scenario_writes import RunInfo, new_run_id, write_sweep
 from critmin.store.schema import ensure_schema
 from critmin.units import Unit
 

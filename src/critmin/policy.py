@@ -64,13 +64,8 @@ from critmin.simulator.result import run_record
 from critmin.simulator.scenario import FAILURE_PRESETS, Parameters
 from critmin.store.graph import GraphStore
 from critmin.store.networks import NoTradeData, Panel, available_years, country_names, read_panel
-from critmin.store.scenarios import (
-    RunInfo,
-    forget_run,
-    save_stock_needed,
-    suffix,
-    write_sweep,
-)
+from critmin.store.scenario_reads import suffix
+from critmin.store.scenario_writes import RunInfo, forget_run, save_stock_needed, write_sweep
 
 __all__ = [
     "DEFAULT_FAILURE_RULE",

@@ -20,7 +20,8 @@ import pytest
 
 from critmin.pipeline import SweepOutcome, load_trades, run_sweep
 from critmin.store.graph import GraphStore
-from critmin.store.scenarios import scenario_id, source_table
+from critmin.store.scenario_reads import source_table
+from critmin.store.scenario_writes import scenario_id
 from critmin.store.settings import ConnectionSettings
 
 pytestmark = pytest.mark.integration

@@ -36,7 +36,7 @@ from critmin.simulator import Shock, SweepResult, TradeNetwork, simulate, sweep
 from critmin.store.graph import GraphStore
 from critmin.store.loading import PRODUCED, TRADES, apply_plan, plan_load
 from critmin.store.networks import read_panel
-from critmin.store.scenarios import RunInfo, write_sweep
+from critmin.store.scenario_writes import RunInfo, write_sweep
 
 pytestmark = pytest.mark.integration
 

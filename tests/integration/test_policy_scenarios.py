@@ -18,7 +18,7 @@ from critmin.policy import read_scenario, run_policy
 from critmin.simulator import Shock, Stockpile, simulate, stock_needed
 from critmin.store.graph import GraphStore
 from critmin.store.networks import read_panel
-from critmin.store.scenarios import find_run
+from critmin.store.scenario_reads import find_run
 
 pytestmark = pytest.mark.integration
 

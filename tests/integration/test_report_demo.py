@@ -22,8 +22,13 @@ from critmin.policy import read_scenario, run_policy
 from critmin.report import build_report
 from critmin.report.sections.transit import hub_frame
 from critmin.store.graph import GraphStore
-from critmin.store.report_reads import policy_runs, policy_stock, yearly_failures
-from critmin.store.scenarios import country_table, source_table
+from critmin.store.scenario_reads import (
+    country_table,
+    policy_runs,
+    policy_stock,
+    source_table,
+    yearly_failures,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 
 from critmin.pipeline import load_trades, run_sweep
 from critmin.store.graph import GraphStore
-from critmin.store.scenarios import source_table
+from critmin.store.scenario_reads import source_table
 from critmin.store.settings import ConnectionSettings
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from critmin.cli.main import app
 from critmin.pipeline import InvalidParameters, load_trades, run_sweep
 from critmin.simulator import Shock, TradeNetwork, simulate
 from critmin.store.graph import GraphStore
-from critmin.store.scenarios import NoScenarios, loss_table, source_table
+from critmin.store.scenario_reads import NoScenarios, loss_table, source_table
 
 pytestmark = pytest.mark.integration
 
@@ -183,11 +183,11 @@ def test_targeted_embargo_is_stored_apart_from_the_study_tables(loaded: GraphSto
 def test_interrupted_write_back_leaves_only_whole_scenarios(
     loaded: GraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from critmin.store import scenarios
+    from critmin.store import scenario_writes
 
     outcome = run_sweep(loaded, "cobalt", write=False)
     result = outcome.result
-    info = scenarios.RunInfo(
+    info = scenario_writes.RunInfo(
         id="run_interrupted",
         command="test",
         commodity="cobalt",
@@ -200,7 +200,7 @@ def test_interrupted_write_back_leaves_only_whole_scenarios(
     )
     from critmin.store import graph
 
-    monkeypatch.setattr(scenarios, "SCENARIOS_PER_TRANSACTION", 2)
+    monkeypatch.setattr(scenario_writes, "SCENARIOS_PER_TRANSACTION", 2)
     monkeypatch.setenv("CRITMIN_WRITE_WORKERS", "1")  # one transaction at a time: a known cut
     whole_unit = graph._run_all
     units = 0
@@ -217,7 +217,7 @@ def test_interrupted_write_back_leaves_only_whole_scenarios(
 
     monkeypatch.setattr(graph, "_run_all", ctrl_c_in_the_third_unit)
     with pytest.raises(KeyboardInterrupt):
-        scenarios.write_sweep(
+        scenario_writes.write_sweep(
             loaded, result.runs, result.impacts, result.transmitted, info, outcome.tables
         )
     stored = loaded.query(PER_SCENARIO)
@@ -336,7 +336,7 @@ def test_pair_coalitions_are_stored_and_compared_with_their_members(loaded: Grap
 
 
 def test_a_run_whose_writer_died_is_called_abandoned(loaded: GraphStore) -> None:
-    from critmin.store.scenarios import unfinished_after
+    from critmin.store.scenario_reads import unfinished_after
 
     first = run_sweep(loaded, "cobalt", years=[2022])
     _, context = source_table(loaded, "cobalt", 1.0)

@@ -22,7 +22,8 @@ from critmin.analysis.comparison import (
 )
 from critmin.loader.commodities import CommodityGroup
 from critmin.store.graph import GraphStore
-from critmin.store.scenarios import METRIC_KEYS, SAVE_METRICS, NoScenarios
+from critmin.store.scenario_reads import NoScenarios
+from critmin.store.scenario_writes import METRIC_KEYS, SAVE_METRICS
 
 GROUP = CommodityGroup("cobalt", "Cobalt", ("2605", "8105"), "cobalt")
 FLOWS = pd.DataFrame(

@@ -23,7 +23,8 @@ from critmin.analysis.reads import MEASURE_OF_UNIT, year_network
 from critmin.loader.commodities import CommodityGroup
 from critmin.simulator import Parameters, Shock, TradeNetwork, simulate
 from critmin.store.graph import GraphStore
-from critmin.store.scenarios import NoScenarios, matching_scenarios, save_metrics, scenario
+from critmin.store.scenario_reads import NoScenarios, matching_scenarios, scenario
+from critmin.store.scenario_writes import save_metrics
 
 __all__ = [
     "LINK_RTOL",

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from critmin.cli.common import Database, Password, Uri, User, console, friendly, open_store
-from critmin.store.scenarios import SCHEMA_VERSION
-from critmin.store.scenarios import migrate as migrate_graph
+from critmin.store.migration import SCHEMA_VERSION
+from critmin.store.migration import migrate as migrate_graph
 
 
 @friendly

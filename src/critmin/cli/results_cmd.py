@@ -19,7 +19,7 @@ from critmin.cli.common import (
     open_store,
 )
 from critmin.cli.output import Format, FormatOption, OutOption, emit
-from critmin.store.scenarios import (
+from critmin.store.scenario_reads import (
     country_table,
     loss_table,
     source_table,

@@ -13,7 +13,7 @@ from critmin.cli.common import Database, Password, Uri, User, console, friendly,
 from critmin.cli.output import Format, FormatOption, OutOption, emit
 from critmin.pipeline import run_scenario_file
 from critmin.policy import list_scenarios, read_scenario
-from critmin.store.scenarios import suffix
+from critmin.store.scenario_reads import suffix
 
 app = typer.Typer(
     help="Policy scenarios written as TOML files (README: Policy scenarios): run one, list them.",

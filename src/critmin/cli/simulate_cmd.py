@@ -29,7 +29,7 @@ from critmin.cli.output import show_sources_table, show_table
 from critmin.pipeline import KEEP_SHARE, SweepOutcome, cascade_parameters, run_sweep
 from critmin.simulator.stockpiles import Stockpile, parse_stockpiles
 from critmin.store.graph import GraphStore
-from critmin.store.scenarios import suffix
+from critmin.store.scenario_reads import suffix
 
 
 def parse_years(text: str | None) -> list[int] | None:

@@ -25,7 +25,7 @@ from critmin.pipeline import cascade_parameters
 from critmin.policy import stock_needed_table
 from critmin.simulator import Shock
 from critmin.simulator.scenario import FAILURE_PRESETS
-from critmin.store.scenarios import suffix
+from critmin.store.scenario_reads import suffix
 
 
 def _shocks(sources: list[str], shock: float, targets: list[str] | None) -> list[Shock]:

@@ -17,9 +17,13 @@ from critmin.loader.baci import release
 from critmin.loader.files import Source
 from critmin.loader.flow_pipeline import FlowLayout
 
+#: What a flow's ``source`` carries when the file held each country's largest partners only:
+#: small links are missing (the report's coverage note says so).
+PARTIAL_SOURCE_MARK = "top flows"
+
 
 def _atlas_source(source: Source) -> str:
-    return release(source) + " (atlas top flows)"
+    return release(source) + f" (atlas {PARTIAL_SOURCE_MARK})"
 
 
 SUBSET = FlowLayout(

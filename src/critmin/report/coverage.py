@@ -2,7 +2,7 @@
 
 A year is *partial* when every flow of the group's HS codes came from a source that held each
 country's largest partners only (the loader marks such sources, see
-:data:`critmin.store.report_reads.PARTIAL_SOURCE_MARK`): small links are missing, so failures
+:data:`critmin.loader.baci_derived.PARTIAL_SOURCE_MARK`): small links are missing, so failures
 and losses of those years are lower bounds of what the full data would give. A year is
 *value only* when none of its flows carries tonnes, which puts a sweep over it in USD.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from critmin.store.report_reads import PARTIAL_SOURCE_MARK
+from critmin.loader.baci_derived import PARTIAL_SOURCE_MARK
 
 __all__ = ["Coverage", "coverage_of", "year_ranges"]
 
@@ -86,7 +86,7 @@ class Coverage:
 
 def coverage_of(frame: pd.DataFrame, unit: str) -> Coverage:
     """Classify the years of ``frame`` (``year, source, flows, with_tonnes``, as
-    :func:`critmin.store.report_reads.trade_coverage`).
+    :func:`critmin.store.networks.trade_coverage`).
 
     >>> frame = pd.DataFrame({"year": [2023, 2024, 2024],
     ...     "source": ["X (atlas top flows)", "X (atlas top flows)", "X V1"],

@@ -103,7 +103,7 @@ def critical_paths(
 ) -> CriticalPaths:
     """The widest paths from ``source`` to the ``n_targets`` countries with the largest demand
     loss in a scenario (``impacts``: ``country, demand_loss, gross_hit, failed``; ``edges``:
-    ``from, to, quantity, share``, as :func:`critmin.store.report_reads.scenario_cascade`).
+    ``from, to, quantity, share``, as :func:`critmin.store.scenario_reads.scenario_cascade`).
 
     Examples
     --------

@@ -17,7 +17,7 @@ from critmin.analysis.reads import MEASURE_OF_UNIT, year_network
 from critmin.loader.commodities import CommodityGroup
 from critmin.simulator import SimulationResult, simulate
 from critmin.store.graph import GraphStore
-from critmin.store.scenarios import NoScenarios
+from critmin.store.scenario_reads import NoScenarios
 
 __all__ = ["AFTER_METHOD", "Rerun", "ScenarioChoice", "rerun"]
 

@@ -15,9 +15,14 @@ from critmin.report.figures.canvas import unit_name
 from critmin.report.figures.palette import MAX_LINES, Palette
 from critmin.report.html import FigureBlock, format_value
 from critmin.store.graph import GraphStore
-from critmin.store.networks import country_names
-from critmin.store.report_reads import trade_coverage, yearly_failures
-from critmin.store.scenarios import country_table, run_properties, source_table, study_runs
+from critmin.store.networks import country_names, trade_coverage
+from critmin.store.scenario_reads import (
+    country_table,
+    run_properties,
+    source_table,
+    study_runs,
+    yearly_failures,
+)
 
 __all__ = ["DRC", "Study", "figure_block", "load_study", "shock_slug"]
 

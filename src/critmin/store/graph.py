@@ -66,7 +66,7 @@ class GraphStore:
     def __init__(self, driver: Driver, database: str = "neo4j") -> None:
         self.driver = driver
         self.database = database
-        #: Set once the scenario schema version has been checked (store.scenarios).
+        #: Set once the scenario schema version has been checked (store.migration).
         self.schema_checked = False
         #: Set once the constraints and indexes exist (store.schema.ensure_schema).
         self.schema_ensured = False

@@ -64,6 +64,14 @@ RETURN 'PRODUCED' AS relationship, p.source AS source, min(p.year) AS first_year
        max(p.year) AS last_year, count(*) AS rows
 """
 
+TRADE_COVERAGE = """
+MATCH (:Country)-[t:TRADES]->(:Country)
+WHERE $first <= t.year <= $last AND any(prefix IN $prefixes WHERE t.hs STARTS WITH prefix)
+RETURN t.year AS year, coalesce(t.source, 'not recorded') AS source, count(*) AS flows,
+       count(t.tonnes) AS with_tonnes, sum(coalesce(t.value_usd, 0.0)) AS value_usd
+ORDER BY year, source
+"""
+
 TRADE_COUNTS = """
 MATCH (e:Country)-[t:TRADES]->(:Country)
 RETURN t.hs AS hs, t.year AS year, count(*) AS flows, count(t.tonnes) AS with_tonnes
@@ -246,3 +254,14 @@ def panel_countries(store: GraphStore, group: CommodityGroup, first: int, last: 
 def trade_counts(store: GraphStore) -> pd.DataFrame:
     """Flows per HS code and year, and how many of them carry tonnes."""
     return store.query(TRADE_COUNTS)
+
+
+def trade_coverage(store: GraphStore, group: CommodityGroup, first: int, last: int) -> pd.DataFrame:
+    """Per year and data source of the group's flows: ``flows``, ``with_tonnes`` (flows that
+    carry tonnes) and ``value_usd``; ``source`` as the loader recorded it."""
+    frame = store.query(
+        TRADE_COVERAGE, prefixes=list(group.hs_codes), first=int(first), last=int(last)
+    )
+    if frame.empty:
+        return pd.DataFrame(columns=["year", "source", "flows", "with_tonnes", "value_usd"])
+    return frame

@@ -9,7 +9,7 @@ from critmin.report.html import Block, NoteBlock, Section, format_value, table_b
 from critmin.report.study import Study, figure_block, shock_slug
 from critmin.report.world import load_world
 from critmin.store.networks import panel_countries
-from critmin.store.scenarios import loss_table
+from critmin.store.scenario_reads import loss_table
 
 __all__ = ["losses_section", "map_frame"]
 

@@ -11,7 +11,7 @@ import pandas as pd
 from critmin.report.figures.canvas import unit_name
 from critmin.report.html import Block, NoteBlock, Section, fixed, format_value, table_block
 from critmin.report.study import Study
-from critmin.store.report_reads import policy_runs, policy_stock
+from critmin.store.scenario_reads import policy_runs, policy_stock
 
 __all__ = ["policy_findings", "policy_section"]
 

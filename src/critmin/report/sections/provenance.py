@@ -6,7 +6,7 @@ from critmin.analysis.comparison import PARAMETER_NAMES
 from critmin.report.html import Block, NoteBlock, Section, table_block
 from critmin.report.study import Study
 from critmin.store.networks import data_sources
-from critmin.store.scenarios import run_properties
+from critmin.store.scenario_reads import run_properties
 
 __all__ = ["CREDITS", "overview_section", "parameters_section"]
 

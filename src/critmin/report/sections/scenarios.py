@@ -9,7 +9,6 @@ from critmin.report.html import Block, NoteBlock, Section, format_value, table_b
 from critmin.report.measures import concentration_table, measures_table
 from critmin.report.rerun import AFTER_METHOD, Rerun, ScenarioChoice, rerun
 from critmin.report.study import Study, figure_block, shock_slug
-from critmin.store.scenarios import failed_by_year
 
 __all__ = ["LAYOUT_SEED", "default_choices", "scenarios_section"]
 
@@ -21,8 +20,9 @@ def default_choices(study: Study) -> list[ScenarioChoice]:
     shock = study.shocks[0]
     table, _context = study.source_tables[shock]
     source = str(table["source"].iloc[0])
-    yearly = failed_by_year(study.store, study.run_ids[0], [source], shock)
-    return [ScenarioChoice(source, int(yearly["year"].max()), shock)]
+    yearly = study.yearly[shock]
+    years = yearly.loc[yearly["source"] == source, "year"]
+    return [ScenarioChoice(source, int(years.max()), shock)]
 
 
 def _facts(study: Study, run: Rerun) -> NoteBlock:

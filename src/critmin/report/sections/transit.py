@@ -13,7 +13,7 @@ from critmin.report.figures.palette import MAX_LINES
 from critmin.report.html import Block, NoteBlock, Section, fixed, table_block
 from critmin.report.paths import CriticalPaths, critical_paths
 from critmin.report.study import DRC, Study, figure_block, shock_slug
-from critmin.store.report_reads import run_scenario, scenario_cascade
+from critmin.store.scenario_reads import matching_scenarios, scenario_cascade
 from critmin.units import Unit
 
 __all__ = ["PathScenario", "hub_frame", "path_scenarios", "transit_section"]
@@ -60,9 +60,18 @@ def path_scenarios(study: Study) -> list[PathScenario]:
         year = _latest_year(study, source, shock)
         if year is None:
             continue
-        stored = run_scenario(study.store, study.run_ids[0], source, year, shock)
-        if stored is None:
+        found_stored = matching_scenarios(
+            study.store,
+            study.group.id,
+            year,
+            source,
+            shock,
+            study.mode,
+            run_id=study.run_ids[0],
+        )
+        if not found_stored:
             continue
+        stored = found_stored[0]
         impacts, edges = scenario_cascade(study.store, str(stored["id"]))
         found = critical_paths(impacts, edges, source, PATH_TARGETS)
         out.append(PathScenario(source, year, shock, stored, impacts, found))

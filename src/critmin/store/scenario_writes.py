@@ -1,4 +1,4 @@
-"""The scenario graph: the one module that writes and reads sweeps, scenarios and cascades.
+"""The scenario graph's writer: sweeps, their scenarios and cascades, stock needs, metrics.
 
 Graph model, schema version 2 (``docs/graph-model.md`` has the diagram and the measurements):
 
@@ -23,7 +23,8 @@ Graph model, schema version 2 (``docs/graph-model.md`` has the diagram and the m
   (:func:`critmin.simulator.tables.study_tables`): ``(:SweepSource)`` (Tables 1-2),
   ``(:SweepCountry)`` (exposure and transit), ``(:SweepExposure)`` (source x exposed country),
   each with ``run_id`` and ``shock``.
-* ``(:CritminGraph {id: 'critmin', schema_version})`` says which model the graph holds.
+* ``(:CritminGraph {id: 'critmin', schema_version})`` says which model the graph holds
+  (:mod:`critmin.store.migration`).
 
 Quantity properties carry their unit in their name (``_t``/``tonnes`` or ``_usd``/``value_usd``);
 ``unit`` on a Scenario, Run or summary says which. A scenario id is a digest of its definition
@@ -36,6 +37,8 @@ never answer for the study of the same parameters without stockpiles.
 Writers are safe together: each transaction first locks its scenarios (sorted, so two writers
 queue rather than deadlock), then deletes their old cascades and writes the new ones, so two
 concurrent runs of the same scenarios leave each scenario written once, whole.
+
+What is written here is read in :mod:`critmin.store.scenario_reads`.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ import json
 import os
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,140 +56,33 @@ import numpy as np
 import pandas as pd
 
 from critmin.errors import CritminError
-from critmin.simulator.scenario import Parameters
 from critmin.simulator.tables import StudyTables, study_tables
 from critmin.store.graph import GraphStore, Statement, neo4j_rows
-from critmin.store.locks import exclusive, holder_label, live_leases
-from critmin.store.schema import ensure_schema
+from critmin.store.locks import exclusive, holder_label
+from critmin.store.migration import SCHEMA_VERSION, check_schema, now
+from critmin.store.networks import country_names
+from critmin.store.scenario_reads import TABLE_KINDS, run_lease, suffix
 from critmin.units import Unit
 
 __all__ = [
     "MODEL_VERSION",
-    "SCHEMA_VERSION",
-    "NoScenarios",
     "RunInfo",
-    "SchemaMismatch",
-    "check_schema",
-    "failed_by_year",
-    "find_run",
     "forget_run",
-    "loss_table",
-    "migrate",
     "new_run_id",
     "parameter_key",
-    "run_properties",
-    "runs_of",
+    "save_metrics",
     "save_stock_needed",
     "scenario_id",
-    "source_table",
-    "study_runs",
+    "transaction_size",
     "write_sweep",
+    "write_workers",
 ]
 
 MODEL_VERSION = "critmin-cascade-1 (reconstruction of Grassia et al. 2022, see docs/model.md)"
-SCHEMA_VERSION = 2
 SCENARIOS_PER_TRANSACTION = 50
 SUMMARY_BATCH = 5_000
-PARAMETER_NAMES = tuple(f.name for f in fields(Parameters))
 WRITE_WORKERS = 2
 
-#: Kinds of run: a study sweeps every source one at a time; a selection some of them; a
-#: coalition shocks its sources together; an embargo cuts exports to chosen importers only.
-#: Studies and selections get the sweep summaries (the tables count single-source runs).
-TABLE_KINDS = ("study", "selection")
-
-
-class NoScenarios(CritminError, LookupError):
-    """No stored scenarios or complete sweeps match the request."""
-
-
-class SchemaMismatch(CritminError):
-    """The graph's scenario results were written in another model than this critmin reads."""
-
-
-# ---------------------------------------------------------------- schema version
-
-SCHEMA_STATE = """
-OPTIONAL MATCH (g:CritminGraph {id: 'critmin'})
-RETURN g.schema_version AS version,
-       EXISTS { MATCH (:Scenario) } AS scenarios,
-       EXISTS { MATCH ()-[:IMPACTS]->() } AS impacts
-"""
-
-MARK_SCHEMA = """
-MERGE (g:CritminGraph {id: 'critmin'})
-SET g.schema_version = $version, g.marked_at = $now
-"""
-
-# The first model: IMPACTS from Scenario to Country and TRANSMITS between Country nodes.
-V1_DELETIONS = (
-    "MATCH ()-[r:IMPACTS|SHOCKS]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 20000 ROWS",
-    "MATCH (:Country)-[r:TRANSMITS]->(:Country) CALL (r) { DELETE r } "
-    "IN TRANSACTIONS OF 20000 ROWS",
-    "MATCH (n) WHERE n:Scenario OR n:Run CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS",
-    "DROP INDEX transmits_scenario IF EXISTS",
-)
-
-V1_MESSAGE = (
-    "this graph holds scenario results written by an earlier critmin (schema 1: TRANSMITS "
-    "between Country nodes), which this version does not read. Your trade and production data "
-    "are not affected. Run `critmin migrate` to delete the old results (it lists the commands "
-    "that made them), then re-run those sweeps with `critmin simulate`."
-)
-
-
-def check_schema(store: GraphStore, *, writing: bool = False) -> None:
-    """Make sure the graph holds schema-2 results (or none); mark it when ``writing``.
-
-    Raises
-    ------
-    SchemaMismatch
-        When the graph holds results of the first model, or of a newer critmin.
-    """
-    if store.schema_checked:
-        return
-    state = store.records(SCHEMA_STATE)[0]
-    version = state["version"]
-    if version is None and (state["scenarios"] or state["impacts"]):
-        raise SchemaMismatch(V1_MESSAGE)
-    if version is not None and int(version) > SCHEMA_VERSION:
-        raise SchemaMismatch(
-            f"this graph's scenario results are in schema {version}, written by a newer "
-            f"critmin; this one reads schema {SCHEMA_VERSION}: upgrade critmin"
-        )
-    if version is None and not writing:
-        return  # an empty graph: nothing to read yet, nothing to mark
-    if writing:  # constraints a newer critmin added (IF NOT EXISTS: cheap when present)
-        ensure_schema(store)
-    if version is None or int(version) < SCHEMA_VERSION:
-        store.execute(MARK_SCHEMA, version=SCHEMA_VERSION, now=_now())
-    store.schema_checked = True
-
-
-V1_COMMANDS = """
-MATCH (r:Run) WHERE r.command IS NOT NULL AND r.command <> ''
-RETURN r.command AS command, r.created_at AS created_at ORDER BY created_at
-"""
-
-
-def migrate(store: GraphStore) -> list[str]:
-    """Delete first-model scenario results (trade data stays) and mark the graph schema 2.
-
-    Returns the commands of the deleted sweeps, to re-run them. Idempotent; a graph already in
-    schema 2 is left as it is.
-    """
-    state = store.records(SCHEMA_STATE)[0]
-    if state["version"] is not None and int(state["version"]) >= SCHEMA_VERSION:
-        return []
-    commands = [str(c) for c in store.query(V1_COMMANDS).get("command", [])]
-    for statement in V1_DELETIONS:
-        store.autocommit(statement)
-    store.schema_checked = False
-    check_schema(store, writing=True)
-    return commands
-
-
-# ---------------------------------------------------------------- writing
 
 LOCK_SCENARIOS = """
 UNWIND $ids AS id
@@ -269,15 +165,6 @@ FINISH_RUN = """
 MATCH (r:Run {id: $id})
 SET r.status = 'complete', r.finished_at = $now, r.n_scenarios = $n_scenarios
 """
-
-
-def suffix(unit: str) -> str:
-    """Property-name suffix for a unit: ``t`` or ``usd`` (see :class:`~critmin.units.Unit`)."""
-    return Unit.of(unit).suffix
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def parameter_key(parameters: Mapping[str, Any]) -> str:
@@ -655,9 +542,6 @@ def _summary_rows(
     ]
 
 
-COUNTRY_NAMES = "MATCH (c:Country) RETURN c.iso3 AS iso3, c.name AS name"
-
-
 def write_sweep(
     store: GraphStore,
     runs: pd.DataFrame,
@@ -680,7 +564,7 @@ def write_sweep(
         info = replace(info, n_years=int(runs["year"].nunique()))
     if tables is None and info.kind in TABLE_KINDS:
         tables = study_tables(runs, impacts, info.n_years, info.n_panel)
-    created = _now()
+    created = now()
     drawn = bool(info.stockpiles) and "stock_drawn" in impacts
     if drawn:  # each scenario's total draw, beside its initial shock
         totals = impacts.groupby(SCENARIO_KEYS, sort=False)["stock_drawn"].sum()
@@ -705,7 +589,7 @@ def write_sweep(
             )
             summaries: list[tuple[str, list[dict[str, Any]]]] = []
             if tables is not None and info.kind in TABLE_KINDS:
-                names = dict(store.query(COUNTRY_NAMES).itertuples(index=False, name=None))
+                names = country_names(store)
                 summaries = _summary_rows(tables, info, names)
             finish: list[Statement] = [(c, {"run_id": info.id}, None) for c in DELETE_SUMMARIES]
             for cypher, rows in summaries:
@@ -714,18 +598,13 @@ def write_sweep(
                     for i in range(0, len(rows), SUMMARY_BATCH)
                 ]
             finish.append(
-                (FINISH_RUN, {"id": info.id, "now": _now(), "n_scenarios": len(scenarios)}, None)
+                (FINISH_RUN, {"id": info.id, "now": now(), "n_scenarios": len(scenarios)}, None)
             )
             store.write_unit(finish)
     except BaseException as exc:
         _mark_interrupted(store, info.id, exc)
         raise
     return list(in_order["id"])
-
-
-def run_lease(run_id: str) -> str:
-    """The name of the lease a sweep's writer holds while its run is ``running``."""
-    return f"run:{run_id}"
 
 
 # A run written again under the same id (a policy scenario re-run from its file) first lets go
@@ -788,284 +667,12 @@ def save_stock_needed(store: GraphStore, scenario: str, rows: Sequence[Mapping[s
 def _mark_interrupted(store: GraphStore, run_id: str, exc: BaseException) -> None:
     """Best effort: the server may be the reason the run stopped."""
     try:
-        store.execute(INTERRUPT_RUN, id=run_id, now=_now(), reason=type(exc).__name__)
+        store.execute(INTERRUPT_RUN, id=run_id, now=now(), reason=type(exc).__name__)
     except Exception:
         pass
 
 
-# ---------------------------------------------------------------- reading
-
-RUNS = """
-MATCH (r:Run {commodity: $commodity})
-WHERE coalesce(r.mode, 'export') = $mode
-RETURN properties(r) AS run
-ORDER BY coalesce(r.finished_at, r.created_at) DESC, r.id
-"""
-
-SWEEP_SOURCES = """
-MATCH (x:SweepSource {run_id: $run_id, shock: $shock})
-RETURN x.rank AS rank, x.source AS source, x.source_name AS name, x.total_failed AS total_failed,
-       x.failure_rate AS failure_rate, x.years_active AS years_active
-ORDER BY rank, source
-"""
-
-SWEEP_COUNTRIES = """
-MATCH (x:SweepCountry {run_id: $run_id, shock: $shock})
-RETURN properties(x) AS row
-"""
-
-FAILED_BY_YEAR = """
-MATCH (:Run {id: $run_id})-[:INCLUDES]->(s:Scenario)
-WHERE size(s.sources) = 1 AND s.sources[0] IN $sources AND s.shock = $shock
-RETURN s.year AS year, s.sources[0] AS source, s.n_failed AS n_failed
-ORDER BY source, year
-"""
-
-RUN = "MATCH (r:Run {id: $run_id}) RETURN properties(r) AS run"
-
-
-def runs_of(store: GraphStore, commodity: str, mode: str = "export") -> pd.DataFrame:
-    """Every stored run of a commodity and mode, newest first, one row of properties each."""
-    check_schema(store)
-    rows = [dict(r["run"]) for r in store.records(RUNS, commodity=commodity, mode=mode)]
-    return pd.DataFrame(rows)
-
-
-def find_run(
-    store: GraphStore,
-    commodity: str,
-    mode: str = "export",
-    *,
-    shock: float | None = None,
-    run_id: str | None = None,
-    where: Mapping[str, object] | None = None,
-) -> dict[str, Any]:
-    """The run whose tables answer: ``run_id``, or the latest complete study matching.
-
-    A study is a sweep of every source; ``where`` picks a parameter set (``{"alpha": 0.5}``);
-    ``shock`` requires the run to have swept that shock size. Runs that did not finish never
-    answer, and the error says when one is the reason nothing matched.
-    """
-    runs = runs_of(store, commodity, mode)
-    if runs.empty:
-        raise NoScenarios(
-            f"no stored {mode} sweeps for {commodity}: run "
-            f"`critmin simulate --commodity {commodity}` first"
-        )
-    if run_id is not None:
-        chosen = runs[runs["id"] == run_id]
-        if chosen.empty:
-            raise NoScenarios(
-                f"no run {run_id!r} of {commodity} ({mode}); see `critmin query sweeps`"
-            )
-        run = chosen.iloc[0].to_dict()
-        if run.get("status") != "complete":
-            raise NoScenarios(
-                f"run {run_id} did not finish (status {run.get('status')}): its tables were "
-                "never written; re-run its command to complete it"
-            )
-        if run.get("kind") not in TABLE_KINDS:
-            raise NoScenarios(f"run {run_id} is a {run.get('kind')} run: it has no study tables")
-        return run
-    studies = runs[(runs["kind"] == "study") & ~stockpiled(runs)]
-    if shock is not None:
-        swept = [float(shock) in map(float, f) for f in studies["fractions"]]
-        studies = studies.loc[pd.Series(swept, index=studies.index, dtype=bool)]
-    for name, value in (where or {}).items():
-        if name not in studies:
-            raise NoScenarios(f"no parameter {name!r}; parameters are {_parameter_names(runs)}")
-        studies = studies[studies[name] == value]
-    complete = studies[studies["status"] == "complete"]
-    if complete.empty:
-        wanted = f"{commodity} ({mode})" + (f" at shock {shock:g}" if shock is not None else "")
-        if where:
-            wanted += f" with {dict(where)}"
-        unfinished = len(studies) - len(complete)
-        hint = (
-            f"; {unfinished} matching sweep(s) did not finish: re-run them"
-            if unfinished
-            else f": run `critmin simulate --commodity {commodity}`"
-        )
-        raise NoScenarios(f"no complete sweep of every source of {wanted}{hint}")
-    return complete.iloc[0].to_dict()
-
-
-def study_runs(store: GraphStore, commodity: str, mode: str = "export") -> pd.DataFrame:
-    """The complete studies (sweeps of every source) of a commodity, the latest first.
-
-    Columns: ``key`` (the parameters as canonical JSON), ``unit``, ``model_version``, one
-    column per cascade parameter, ``run_ids`` (the run, as a one-item list), ``shocks`` (largest
-    first), ``scenarios``, ``first_year``, ``last_year``, ``created_at``.
-
-    Raises
-    ------
-    NoScenarios
-        When there is none (the message says when unfinished ones exist).
-    """
-    find_run(store, commodity, mode)  # raises, with the reason, when there is none
-    runs = runs_of(store, commodity, mode)
-    done = runs[(runs["kind"] == "study") & (runs["status"] == "complete") & ~stockpiled(runs)]
-    done = done.copy()
-    for name in PARAMETER_NAMES:  # a run stores the parameters it was given
-        if name not in done:
-            done[name] = None
-    done["key"] = done["parameters"]
-    done["run_ids"] = [[str(i)] for i in done["id"]]
-    done["shocks"] = [sorted(map(float, f), reverse=True) for f in done["fractions"]]
-    done["scenarios"] = done["n_scenarios"]
-    done["first_year"] = [min(map(int, y)) for y in done["years"]]
-    done["last_year"] = [max(map(int, y)) for y in done["years"]]
-    return done.reset_index(drop=True)
-
-
-def stockpiled(runs: pd.DataFrame) -> pd.Series:
-    """Which runs had stockpiles: they answer only when asked for by id, never for the study
-    of their parameters (its tables count runs without stockpiles)."""
-    if "stockpiles" not in runs:
-        return pd.Series(False, index=runs.index, dtype=bool)
-    held = [isinstance(v, list | tuple | np.ndarray) and len(v) > 0 for v in runs["stockpiles"]]
-    return pd.Series(held, index=runs.index, dtype=bool)
-
-
-def _parameter_names(runs: pd.DataFrame) -> str:
-    first = json.loads(str(runs["parameters"].iloc[0]))
-    return ", ".join(sorted(first))
-
-
-def unfinished_after(store: GraphStore, context: Mapping[str, Any]) -> list[str]:
-    """Runs of the table's commodity and mode started after its run that did not complete."""
-    runs = runs_of(store, str(context["commodity"]), str(context.get("mode", "export")))
-    mine = runs[runs["id"] == context["run_id"]]
-    if mine.empty:
-        return []
-    started = mine["created_at"].iloc[0]
-    later = runs[(runs["created_at"] > started) & (runs["status"] != "complete")]
-    running = [str(i) for i in later.loc[later["status"] == "running", "id"]]
-    alive = live_leases(store, [run_lease(i) for i in running])
-    out = []
-    for _, r in later.iterrows():
-        status = str(r["status"])
-        if status == "running" and run_lease(str(r["id"])) not in alive:
-            status = "abandoned: its writer stopped without finishing; re-run its command"
-        out.append(f"{r['id']} ({status})")
-    return out
-
-
-def _context(run: Mapping[str, Any], shock: float, rows: int) -> dict[str, object]:
-    years = [int(y) for y in run["years"]]
-    return {
-        "commodity": run["commodity"],
-        "shock": shock,
-        "mode": run.get("mode", "export"),
-        "run_id": run["id"],
-        "years": int(run["n_years"]),
-        "first_year": min(years),
-        "last_year": max(years),
-        "panel_countries": int(run["n_panel"]),
-        "runs": rows,
-        "unit": str(run["unit"]),
-        "parameters": str(run["parameters"]),
-    }
-
-
-def source_table(
-    store: GraphStore,
-    commodity: str,
-    shock: float,
-    mode: str = "export",
-    *,
-    run_id: str | None = None,
-    where: Mapping[str, object] | None = None,
-) -> tuple[pd.DataFrame, dict[str, object]]:
-    """Table 1/2 of the study, as the sweep stored it: rank (ties share one), source, name,
-    total failed, average failure rate = total_failed / (years x panel countries), years active.
-    """
-    run = find_run(store, commodity, mode, shock=shock, run_id=run_id, where=where)
-    table = store.query(SWEEP_SOURCES, run_id=run["id"], shock=float(shock))
-    if table.empty:
-        raise NoScenarios(f"run {run['id']} swept no single source at shock {shock:g}")
-    per_shock = int(run["n_scenarios"]) // max(len(run["fractions"]), 1)
-    return table, _context(run, shock, per_shock)
-
-
-def country_table(
-    store: GraphStore,
-    commodity: str,
-    shock: float,
-    mode: str = "export",
-    *,
-    run_id: str | None = None,
-    where: Mapping[str, object] | None = None,
-) -> tuple[pd.DataFrame, dict[str, object]]:
-    """Per country: exposure (mean demand loss over all runs and over runs that hit it, times
-    failed) and transit (received, passed on, absorbed, share passed on), as the sweep stored
-    them; columns carry the unit (``mean_loss_all_runs_usd``...). Most exposed first."""
-    run = find_run(store, commodity, mode, shock=shock, run_id=run_id, where=where)
-    rows = store.records(SWEEP_COUNTRIES, run_id=run["id"], shock=float(shock))
-    table = pd.DataFrame([dict(r["row"]) for r in rows])
-    if table.empty:
-        raise NoScenarios(f"run {run['id']} stored no country at shock {shock:g}")
-    table = table.rename(columns={"country_name": "name"}).sort_values(["rank", "country"])
-    first = table.iloc[0]
-    return table.reset_index(drop=True), _context(run, shock, int(first["runs"]))
-
-
-def loss_table(
-    store: GraphStore,
-    commodity: str,
-    shock: float,
-    mode: str = "export",
-    *,
-    run_id: str | None = None,
-    where: Mapping[str, object] | None = None,
-) -> tuple[pd.DataFrame, dict[str, object]]:
-    """Average demand loss per country (the study's Figures 4-5), most exposed first."""
-    table, context = country_table(store, commodity, shock, mode, run_id=run_id, where=where)
-    unit = suffix(str(context["unit"]))
-    table = table[table["runs_hit"] > 0]
-    table = table.rename(
-        columns={
-            f"mean_loss_all_runs_{unit}": "mean_loss_all_runs",
-            f"mean_loss_when_hit_{unit}": "mean_loss_when_hit",
-        }
-    )
-    columns = [
-        "rank",
-        "country",
-        "name",
-        "mean_loss_all_runs",
-        "mean_loss_when_hit",
-        "runs_hit",
-        "times_failed",
-    ]
-    return table[columns].reset_index(drop=True), context
-
-
-def failed_by_year(
-    store: GraphStore, run_id: str, sources: Sequence[str], shock: float
-) -> pd.DataFrame:
-    """``year, source, n_failed`` of the single-source scenarios of one run."""
-    check_schema(store)
-    return store.query(FAILED_BY_YEAR, run_id=run_id, sources=list(sources), shock=float(shock))
-
-
-def run_properties(store: GraphStore, run_id: str) -> dict[str, Any]:
-    """The ``(:Run)`` node of a sweep (its command, status, measure, keep_share...), or {}."""
-    rows = store.records(RUN, run_id=run_id)
-    return dict(rows[0]["run"]) if rows else {}
-
-
-# ---------------------------------------------------------------- single scenarios
-
-SCENARIO = "MATCH (s:Scenario {id: $id}) RETURN properties(s) AS props"
-
-MATCHING = """
-MATCH (s:Scenario {commodity: $commodity, year: $year, mode: $mode})
-WHERE s.sources = [$source] AND s.shock = $shock AND size(s.targets) = 0
-  AND size(coalesce(s.stockpiles, [])) = 0
-RETURN properties(s) AS props
-ORDER BY s.created_at DESC, s.id
-"""
+# ---------------------------------------------------------------- network measures
 
 METRIC_KEYS = """
 MATCH (s:Scenario {id: $id})
@@ -1073,24 +680,6 @@ RETURN [k IN keys(s) WHERE k STARTS WITH 'metrics_'] AS keys
 """
 
 SAVE_METRICS = "MATCH (s:Scenario {id: $id}) SET s += $props"
-
-
-def scenario(store: GraphStore, scenario_id: str) -> dict[str, Any] | None:
-    """A stored scenario's properties, or None."""
-    check_schema(store)
-    rows = store.records(SCENARIO, id=scenario_id)
-    return dict(rows[0]["props"]) if rows else None
-
-
-def matching_scenarios(
-    store: GraphStore, commodity: str, year: int, source: str, shock: float, mode: str
-) -> list[dict[str, Any]]:
-    """The untargeted single-source scenarios of a definition (any parameters), newest first."""
-    check_schema(store)
-    rows = store.records(
-        MATCHING, commodity=commodity, year=int(year), source=source, shock=float(shock), mode=mode
-    )
-    return [dict(r["props"]) for r in rows]
 
 
 def save_metrics(store: GraphStore, scenario_id: str, props: Mapping[str, Any]) -> None:
