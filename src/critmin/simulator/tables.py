@@ -1,9 +1,10 @@
 """The study's tables from a sweep's runs: one pure implementation, used everywhere.
 
 ``critmin simulate`` prints these tables from the sweep in memory, stores them with the sweep
-(``store.scenario_writes``), and ``critmin results``, the report and the Cypher library read the stored
-rows, so every place shows the same numbers and the same ranks. Ranks are competition ranks:
-ties share a rank and the next rank skips (1, 2, 2, 4), sorted by code within a rank.
+(``store.scenario_writes``), and ``critmin results``, the report and the Cypher library read
+the stored rows, so every place shows the same numbers and the same ranks. Ranks are
+competition ranks: ties share a rank and the next rank skips (1, 2, 2, 4), sorted by code
+within a rank.
 
 Only single-source runs count (a coalition's failures are not any one member's); the caller
 leaves out targeted embargoes, which answer another question.
