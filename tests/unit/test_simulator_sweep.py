@@ -39,9 +39,9 @@ def test_runs_cover_every_exporter_year_and_fraction(panel: dict[int, TradeNetwo
     assert runs.loc[(2020, "A", 1.0), "rounds"] == 2
     assert runs.loc[(2021, "A", 1.0), "n_countries"] == 3
     assert list(result.runs.columns) == [
-        "year", "sources", "fraction", "mode", "unit", "initial_shock", "rounds", "n_failed",
-        "n_countries", "alpha", "absorb", "supplier_cap", "eps_pass", "tol", "max_rounds",
-        "fail_abs", "fail_rel", "engine",
+        "year", "sources", "fraction", "mode", "preset", "unit", "initial_shock", "rounds",
+        "n_failed", "n_countries", "alpha", "absorb", "supplier_cap", "eps_pass", "tol",
+        "max_rounds", "fail_abs", "fail_rel", "engine",
     ]  # fmt: skip
     assert (result.runs["fail_abs"] == 1e-3).all()
     assert result.years == (2020, 2021)
@@ -58,8 +58,8 @@ def test_impacts_and_transmitted_tables(panel: dict[int, TradeNetwork]) -> None:
     assert str(impacts["first_round"].dtype) == "Int64"
     assert impacts["failed"].tolist() == [True, True]
     assert list(result.impacts.columns) == [
-        "year", "sources", "fraction", "country", "demand_loss", "stock_drawn", "relative_loss",
-        "gross_hit", "first_round", "failed",
+        "year", "sources", "fraction", "country", "demand_loss", "stock_drawn", "unbalanced",
+        "relative_loss", "gross_hit", "first_round", "failed",
     ]  # fmt: skip
     assert (result.impacts["stock_drawn"] == 0.0).all()  # no stockpiles
     # keep_share=0.6: B -> C carried 50 of a 100 t shock and is left out.

@@ -5,11 +5,12 @@ The model is a reconstruction of the cascade the cobalt trade paper (Sustainabil
 ``docs/model.md`` for the rules, the parameters and the references.
 """
 
+from critmin.simulator.chain import ChainResult, simulate_chain
 from critmin.simulator.coalitions import coalition_sweep, coalition_table
 from critmin.simulator.inverse import stock_needed
 from critmin.simulator.network import TradeNetwork
 from critmin.simulator.result import SimulationResult
-from critmin.simulator.scenario import Parameters, Shock
+from critmin.simulator.scenario import PRESETS, Parameters, Shock
 from critmin.simulator.simulation import simulate
 from critmin.simulator.stockpiles import (
     Stockpile,
@@ -20,6 +21,8 @@ from critmin.simulator.stockpiles import (
 from critmin.simulator.sweep import SweepResult, sweep
 
 __all__ = [
+    "PRESETS",
+    "ChainResult",
     "Parameters",
     "Shock",
     "SimulationResult",
@@ -31,6 +34,7 @@ __all__ = [
     "parse_stockpiles",
     "resolve_stockpiles",
     "simulate",
+    "simulate_chain",
     "stock_needed",
     "stockpile_months",
     "sweep",

@@ -88,11 +88,13 @@ class Batch:
     ``forward[r, e]`` is the loss passed along link ``e`` (its exporter's cuts, and the shock),
     ``backward[r, e]`` the loss passed against it (its importer's requests for more exports);
     ``*_first`` hold the round each first was positive, -1 for never (likewise ``first_round``).
-    ``stock_drawn[r, i]`` is what country ``i`` took from its stockpile in run ``r``.
+    ``stock_drawn[r, i]`` is what country ``i`` took from its stockpile in run ``r``, and
+    ``unbalanced[r, i]`` what it settled beyond its consumption (``demand_cap="consumption"``).
     """
 
     demand_loss: FloatArray
     stock_drawn: FloatArray
+    unbalanced: FloatArray
     gross_hit: FloatArray
     first_round: RoundArray
     forward: FloatArray
@@ -108,6 +110,7 @@ class Batch:
         return cls(
             demand_loss=np.empty((runs, n)),
             stock_drawn=np.empty((runs, n)),
+            unbalanced=np.empty((runs, n)),
             gross_hit=np.empty((runs, n)),
             first_round=np.empty((runs, n), np.int32),
             forward=np.empty((runs, m)),
@@ -142,6 +145,7 @@ class Batch:
         return RunArrays(
             demand_loss=self.demand_loss[r],
             stock_drawn=self.stock_drawn[r],
+            unbalanced=self.unbalanced[r],
             gross_hit=self.gross_hit[r],
             first_round=self.first_round[r].astype(np.int64),
             rounds=int(self.rounds[r]),
@@ -217,11 +221,13 @@ def run_batch(
             params.alpha,
             params.absorb,
             params.supplier_cap == "supply",
+            params.demand_cap == "consumption",
             params.eps_pass,
             params.tol,
             params.max_rounds,
             out.demand_loss,
             out.stock_drawn,
+            out.unbalanced,
             out.gross_hit,
             out.first_round,
             out.forward,

@@ -43,11 +43,13 @@ def cascade(
     alpha: float,
     absorb: float,
     cap_supply: bool,
+    cap_consumption: bool,
     eps_pass: float,
     tol: float,
     max_rounds: int,
     out_loss: Floats,
     out_drawn: Floats,
+    out_unbalanced: Floats,
     out_hit: Floats,
     out_first: Rounds,
     out_forward: Floats,
@@ -62,12 +64,14 @@ def cascade(
     Per link, ``out_forward`` is the loss passed along it (the shock and export cuts) and
     ``out_backward`` the loss passed against it (requests for more exports); ``*_first`` hold
     the first round each was positive, -1 for never. ``out_drawn`` is what each country took
-    from its stockpile.
+    from its stockpile, ``out_unbalanced`` what it settled beyond its consumption with no
+    exports left to cut (``cap_consumption``, docs/model.md's ``demand_cap="consumption"``).
     """
     n = production.shape[0]
     w = np.empty(weight.shape[0])  # current flows
     x = np.empty(n)  # pending loss
     left = np.empty(n)  # what a country still has to cover by imports, or absorb
+    cut_of = np.empty(n)  # step 2's export cut of each country
     exports = np.empty(n)
     eligible_imports = np.empty(n)
     cut_share = np.empty(n)
@@ -79,6 +83,8 @@ def cascade(
     stock = np.empty(n)  # remaining stockpiles
     for r in runs:
         loss, drawn, hit, first = out_loss[r], out_drawn[r], out_hit[r], out_first[r]
+        unbalanced = out_unbalanced[r]
+        unbalanced[:] = 0.0
         forward, backward = out_forward[r], out_backward[r]
         forward_first, backward_first = out_forward_first[r], out_backward_first[r]
         w[:] = weight
@@ -147,6 +153,7 @@ def cascade(
                 # Steps 2 and 3: the share of each export link to cut, of each import to ask for.
                 cut = min(alpha * y, exports[i])
                 cut_share[i] = cut / exports[i] if exports[i] > 0.0 else 0.0
+                cut_of[i] = cut
                 asked_for[i] = (1.0 - alpha) * y if eligible_imports[i] > 0.0 else 0.0
                 left[i] = y - cut
                 # Uncapped, the requests are granted in full (the shares of the suppliers sum to
@@ -164,6 +171,28 @@ def cascade(
                                 total += w[e] / eligible_imports[v] * asked_for[v]
                     room = max(demand[u] - loss[u], 0.0)
                     scale[u] = supplier[u] * (room / total if total > room else 1.0)
+            if cap_consumption:
+                # Step 4 before the flows change: what a country can neither cut nor obtain is
+                # settled up to the room left in its consumption; the excess deepens its export
+                # cut, and what even that cannot take is settled as unbalanced.
+                if cap_supply:  # the granted requests, summed as the link pass will grant them
+                    for u in range(n):
+                        if scale[u] > 0.0:
+                            for e in range(out_ptr[u], out_ptr[u + 1]):
+                                v = importer[e]
+                                if asked_for[v] > 0.0:
+                                    granted[v] += (
+                                        w[e] / eligible_imports[v] * asked_for[v] * scale[u]
+                                    )
+                for i in range(n):
+                    rest = max(left[i] - granted[i], 0.0)
+                    settled = min(rest, max(demand[i] - loss[i], 0.0))
+                    excess = rest - settled
+                    extra = min(excess, max(exports[i] - cut_of[i], 0.0))
+                    if extra > 0.0:
+                        cut_share[i] = (cut_of[i] + extra) / exports[i]
+                    unbalanced[i] += excess - extra
+                    loss[i] += settled + (excess - extra)
             # Steps 5 and 6: the flows change; who passed how much loss to whom. The totals
             # of the new flows are summed here, as in round 0, for the next round.
             x[:] = 0.0
@@ -185,7 +214,7 @@ def cascade(
                     total += new
                     requested += g
                     x[v] += c
-                    if cap_supply:
+                    if cap_supply and not cap_consumption:
                         granted[v] += g
                     next_eligible_imports[v] += new * supplier[u]
                     forward[e] += c
@@ -199,7 +228,8 @@ def cascade(
             eligible_imports, next_eligible_imports = next_eligible_imports, eligible_imports
             pending = 0.0
             for i in range(n):
-                loss[i] += max(left[i] - granted[i], 0.0)  # step 4
+                if not cap_consumption:
+                    loss[i] += max(left[i] - granted[i], 0.0)  # step 4
                 hit[i] += x[i]
                 if x[i] > 0.0 and first[i] < 0:
                     first[i] = t

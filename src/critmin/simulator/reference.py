@@ -30,7 +30,7 @@ def run_reference(network: TradeNetwork, plan: Plan, params: Parameters) -> RunA
     Returns
     -------
     RunArrays
-        Losses, stock drawn, hits, transmitted loss and the final flows.
+        Losses, stock drawn, unbalanced settlements, hits, transmitted loss and the final flows.
     """
     n = network.n
     W = network.W.copy()  # state: current flows
@@ -39,6 +39,7 @@ def run_reference(network: TradeNetwork, plan: Plan, params: Parameters) -> RunA
     stock = np.zeros(n)  # remaining stockpiles
     np.add.at(stock, plan.stock_country, plan.stock_quantity)
     drawn = np.zeros(n)  # taken from the stockpiles
+    unbalanced = np.zeros(n)  # settled beyond consumption, exports gone (demand_cap)
     T = np.zeros((n, n))  # T[i, k]: loss i passed to k
     T_first = np.full((n, n), -1)
     first = np.full(n, -1)
@@ -57,7 +58,8 @@ def run_reference(network: TradeNetwork, plan: Plan, params: Parameters) -> RunA
     first[x > 0] = 0
     H = x.copy()
 
-    demand = network.demand_array  # the baseline D_k of supplier_cap="supply"
+    demand = network.demand_array  # the baseline D_k of both caps
+    cap_consumption = params.demand_cap == "consumption"
     t = 0
     # Step 7's stopping rule, checked before each round.
     while x.sum() > params.tol * S0 and t < params.max_rounds:
@@ -95,7 +97,19 @@ def run_reference(network: TradeNetwork, plan: Plan, params: Parameters) -> RunA
         g = M.sum(axis=0)
 
         # Step 4: what could not be passed on is absorbed.
-        L += np.maximum(y - c - g, 0.0)
+        if cap_consumption:
+            # ... up to the room left in the country's consumption; the excess is cut from
+            # its remaining exports on top of step 2, and what even that cannot take is
+            # settled anyway and reported as unbalanced.
+            r = np.maximum(y - c - g, 0.0)
+            settled = np.minimum(r, np.maximum(demand - L, 0.0))
+            excess = r - settled
+            extra = np.minimum(excess, np.maximum(E - c, 0.0))
+            C = _spread(c + extra, E)[:, None] * W
+            unbalanced += excess - extra
+            L += settled + (excess - extra)
+        else:
+            L += np.maximum(y - c - g, 0.0)
 
         # Step 5: flows change (C <= W entry by entry, so no link goes negative).
         W = W - C + M
@@ -111,7 +125,7 @@ def run_reference(network: TradeNetwork, plan: Plan, params: Parameters) -> RunA
     # Step 7: whatever is still pending is absorbed where it is. Stockpiles are drawn on in
     # rounds only (docs/model.md): a run stopped by max_rounds settles its pending loss as is.
     L += x
-    return RunArrays.from_dense(L, H, first, t, S0, T, T_first, W, drawn)
+    return RunArrays.from_dense(L, H, first, t, S0, T, T_first, W, drawn, unbalanced)
 
 
 def _spread(amount: FloatArray, total: FloatArray) -> FloatArray:

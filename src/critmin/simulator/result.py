@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from critmin.simulator.network import FloatArray, TradeNetwork
-from critmin.simulator.scenario import Parameters, Plan, Shock
+from critmin.simulator.scenario import Parameters, Plan, Shock, preset_of
 
 __all__ = [
     "RunArrays",
@@ -30,6 +30,8 @@ class RunArrays:
     """One run's output in country positions, as both engines return it.
 
     ``stock_drawn`` is what each country took from its stockpile (zeros without stockpiles);
+    ``unbalanced`` what it settled beyond its consumption with no exports left to cut (part
+    of ``demand_loss``; zeros unless ``demand_cap="consumption"``);
     ``first_round`` is -1 for a country never hit; the ``edge_*`` arrays list the positive
     entries of the transmitted-loss matrix ``T`` in row-major order (by source, then target:
     countries are sorted, so also by name); ``final_flows`` is ``W`` at the end of the cascade
@@ -38,6 +40,7 @@ class RunArrays:
 
     demand_loss: FloatArray
     stock_drawn: FloatArray
+    unbalanced: FloatArray
     gross_hit: FloatArray
     first_round: IntArray
     rounds: int
@@ -60,12 +63,14 @@ class RunArrays:
         T_first: IntArray,
         W: FloatArray,
         drawn: FloatArray,
+        unbalanced: FloatArray,
     ) -> RunArrays:
         """Collect a run kept in dense ``n x n`` matrices ``T`` and ``W``."""
         source, target = np.nonzero(T)
         return cls(
             L,
             drawn,
+            unbalanced,
             H,
             first,
             rounds,
@@ -107,11 +112,15 @@ def run_record(
     n_countries: int,
     parameters: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """One run's summary row: the columns of ``SweepResult.runs`` after ``year``."""
+    """One run's summary row: the columns of ``SweepResult.runs`` after ``year``.
+
+    ``preset`` names the model variant (:attr:`Parameters.preset`) the parameters match.
+    """
     record: dict[str, Any] = {
         "sources": sources,
         "fraction": fraction,
         "mode": parameters["mode"],
+        "preset": preset_of(parameters),
         "unit": unit,
         "initial_shock": initial_shock,
         "rounds": rounds,
@@ -138,6 +147,13 @@ class SimulationResult:
     stock_drawn : Series
         What each country took from its stockpile (0 without one). Drawn stock is neither
         demand loss nor passed on: ``demand_loss.sum() + stock_drawn.sum() == initial_shock``.
+    unbalanced : Series
+        With ``demand_cap="consumption"``, the part of ``demand_loss`` a country settled beyond
+        its consumption because it had no exports left to cut (only inconsistent data, such as
+        a negative apparent consumption, produce it); 0 otherwise.
+    coupling_cut : Series
+        In a supply chain, the cut of each country's output at this stage caused by its loss
+        at the stage before (``cut^k`` of docs/model.md); 0 for a single network or stage 0.
     first_round : Series of Int64
         Round in which each country was first hit (0 for the shock), ``<NA>`` if never.
     failed : Series of bool
@@ -151,7 +167,12 @@ class SimulationResult:
         another, and the round it first did (0 for the shock's own links); sorted by source,
         then target.
     parameters : dict
-        Every parameter of the run, defaults resolved, and the ``engine``.
+        Every parameter of the run, defaults resolved, and the ``engine``
+        (:meth:`Parameters.as_dict`: ``demand_cap`` only when not ``"none"``).
+    preset : str
+        The model variant the parameters match (``paper``, ``physical`` or ``custom``).
+    stage : int
+        The stage of a supply chain this run is (0 for a single network).
     shocks : tuple of Shock
         The shocks as given.
     unit : str
@@ -177,6 +198,10 @@ class SimulationResult:
     final_flows: pd.DataFrame | None = None
     stock_drawn: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     stockpiles: dict[str, float] = field(default_factory=dict)
+    unbalanced: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    coupling_cut: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    preset: str = "paper"
+    stage: int = 0
 
     @classmethod
     def from_arrays(
@@ -187,8 +212,13 @@ class SimulationResult:
         params: Parameters,
         engine: str,
         run: RunArrays,
+        coupling_cut: FloatArray | None = None,
+        stage: int = 0,
     ) -> SimulationResult:
-        """Label an engine's arrays with the network's countries (stockpiles from ``plan``)."""
+        """Label an engine's arrays with the network's countries (stockpiles from ``plan``).
+
+        ``coupling_cut`` is the chain's cut of each country's output at this ``stage``.
+        """
         demand = network.demand_array
         is_source = np.isin(np.arange(network.n), plan.sources)
         names = np.asarray(network.countries, dtype=object)
@@ -225,6 +255,12 @@ class SimulationResult:
             unit=network.unit,
             final_flows=final,
             stock_drawn=series(run.stock_drawn, "stock_drawn"),
+            unbalanced=series(run.unbalanced, "unbalanced"),
+            coupling_cut=series(
+                np.zeros(network.n) if coupling_cut is None else coupling_cut, "coupling_cut"
+            ),
+            preset=params.preset,
+            stage=stage,
             stockpiles={
                 network.countries[i]: float(q)
                 for i, q in zip(plan.stock_country, plan.stock_quantity, strict=True)
@@ -263,4 +299,5 @@ class SimulationResult:
             sorted(f"{s.source}>{t}" for s in self.shocks for t in s.targets or ())
         )
         record["stockpiles"] = ";".join(f"{c}={q!r}" for c, q in sorted(self.stockpiles.items()))
+        record["stage"] = self.stage
         return record

@@ -15,20 +15,39 @@ from critmin.simulator.network import TradeNetwork
 from critmin.units import Unit
 
 __all__ = [
+    "DEMAND_CAPS",
     "FAILURE_PRESETS",
     "MODES",
+    "PRESETS",
     "SUPPLIER_CAPS",
     "Parameters",
     "Plan",
     "Shock",
     "as_shocks",
     "plan",
+    "preset_of",
     "real_number",
     "shock_fraction",
 ]
 
 MODES = ("export", "production")
 SUPPLIER_CAPS = ("none", "supply")
+DEMAND_CAPS = ("none", "consumption")
+
+#: The model's variants by name (docs/model.md, "Consumption cap"), as the fields of
+#: :class:`Parameters` they set. ``paper`` is the seed study's model (the defaults); ``physical``
+#: lets a supplier give at most what it still has and a country lose at most what it consumes.
+#: A preset fixes these two fields only; ``alpha``, the thresholds and the rest stay free and are
+#: recorded beside the preset's name (:attr:`Parameters.preset`).
+PRESETS: dict[str, dict[str, str]] = {
+    "paper": {"supplier_cap": "none", "demand_cap": "none"},
+    "physical": {"supplier_cap": "supply", "demand_cap": "consumption"},
+}
+
+#: Fields added to :class:`Parameters` after scenario ids were first derived from
+#: :meth:`Parameters.as_dict`, with the value that reproduces the earlier model: at that value
+#: they are left out of the dict, so the ids of earlier scenarios stay what they were.
+LATER_FIELDS = {"demand_cap": "none"}
 
 #: ``fail_abs`` when the caller gives none: 1 kg for tonnes, 1,000 USD for values.
 DEFAULT_FAIL_ABS = {unit.value: unit.default_fail_abs for unit in Unit}
@@ -43,7 +62,7 @@ FAILURE_PRESETS: dict[str, dict[str, float | None]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Shock:
     """A disruption of one source country.
 
@@ -56,16 +75,29 @@ class Shock:
         year of trade is ``4 / 12``.
     targets : iterable of str, optional
         Importers the cut applies to (a targeted embargo); all importers when omitted.
+    mode : {"export", "production"}, optional
+        What the shock cuts: the source's exports or its production. ``None`` (the default)
+        takes the run's mode (``Parameters.mode``), so one run may mix export bans and
+        production cuts, and one country may carry one of each.
+    stage : int
+        The stage of a supply chain the shock hits (0, the most upstream, by default; see
+        :func:`~critmin.simulator.chain.simulate_chain`). A single network is stage 0.
 
     Examples
     --------
     >>> Shock("COD", 0.5, targets=["CHN", "ZAF"])
     Shock(source='COD', fraction=0.5, targets=('CHN', 'ZAF'))
+    >>> Shock("COD", 1.0, mode="production", stage=1)
+    Shock(source='COD', fraction=1.0, mode='production', stage=1)
+    >>> Shock("COD", 1.0).key()
+    ('COD', 1.0, ())
     """
 
     source: str
     fraction: float
     targets: Iterable[str] | None = None
+    mode: str | None = None
+    stage: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.source, str) or not self.source:
@@ -80,6 +112,37 @@ class Shock:
             if self.source in targets:
                 raise ValueError(f"Shock source {self.source} cannot target itself")
             object.__setattr__(self, "targets", targets)
+        if self.mode is not None and self.mode not in MODES:
+            raise ValueError(f"Shock mode must be one of {MODES} or None, got {self.mode!r}")
+        if self.mode == "production" and self.targets is not None:
+            raise ValueError(f"Shock of {self.source}: targets apply to export cuts only")
+        stage = self.stage
+        if isinstance(stage, bool) or not isinstance(stage, int | np.integer) or stage < 0:
+            raise ValueError(f"Shock stage must be an integer >= 0, got {stage!r}")
+        object.__setattr__(self, "stage", int(stage))
+
+    def __repr__(self) -> str:
+        parts = [f"source={self.source!r}", f"fraction={self.fraction!r}"]
+        if self.targets is not None:
+            parts.append(f"targets={self.targets!r}")
+        if self.mode is not None:
+            parts.append(f"mode={self.mode!r}")
+        if self.stage:
+            parts.append(f"stage={self.stage!r}")
+        return f"Shock({', '.join(parts)})"
+
+    def mode_in(self, run_mode: str) -> str:
+        """The mode this shock has in a run whose mode is ``run_mode``."""
+        return self.mode if self.mode is not None else run_mode
+
+    def key(self) -> tuple[Any, ...]:
+        """The shock as a tuple for identifiers: ``(source, fraction, targets)``, then ``mode``
+        and ``stage`` only where they are not the defaults (``None`` and 0), so a shock that
+        uses neither keeps the key (and the scenario id) it had before they existed."""
+        out: tuple[Any, ...] = (self.source, self.fraction, tuple(self.targets or ()))
+        if self.mode is not None or self.stage:
+            out += (self.mode or "", self.stage)
+        return out
 
 
 @dataclass(frozen=True)
@@ -88,7 +151,19 @@ class Parameters:
 
     ``eps_pass`` and ``tol`` are shares of the initial shock; ``fail_abs`` is in the network's
     unit and, left as ``None``, resolves per unit (:data:`DEFAULT_FAIL_ABS`).
+    ``supplier_cap`` and ``demand_cap`` choose the model's variant, named by :data:`PRESETS`
+    (:meth:`from_preset` builds one, :attr:`preset` names the one these parameters match).
     Unknown names raise ``TypeError`` (the dataclass constructor), bad values ``ValueError``.
+
+    Examples
+    --------
+    >>> Parameters().preset, Parameters(alpha=0.5).preset
+    ('paper', 'paper')
+    >>> physical = Parameters.from_preset("physical", alpha=0.6)
+    >>> physical.supplier_cap, physical.demand_cap, physical.alpha, physical.preset
+    ('supply', 'consumption', 0.6, 'physical')
+    >>> Parameters(supplier_cap="supply").preset
+    'custom'
     """
 
     alpha: float = 0.8
@@ -100,6 +175,7 @@ class Parameters:
     fail_abs: float | None = None
     fail_rel: float = 0.0
     mode: str = "export"
+    demand_cap: str = "none"
 
     def __post_init__(self) -> None:
         for name, upper in (("alpha", 1.0), ("absorb", 1.0), ("eps_pass", None), ("tol", None)):
@@ -118,6 +194,28 @@ class Parameters:
             )
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        if self.demand_cap not in DEMAND_CAPS:
+            raise ValueError(f"demand_cap must be one of {DEMAND_CAPS}, got {self.demand_cap!r}")
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> Parameters:
+        """The parameters of preset ``name`` (:data:`PRESETS`), with ``overrides`` on top.
+
+        Raises
+        ------
+        ValueError
+            On an unknown preset (the message lists the known ones) or a bad value.
+        TypeError
+            On an unknown parameter name.
+        """
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}; the presets are {', '.join(PRESETS)}")
+        return cls(**{**PRESETS[name], **overrides})
+
+    @property
+    def preset(self) -> str:
+        """The name of the preset whose fields these parameters have, or ``"custom"``."""
+        return preset_of(asdict(self))
 
     def _set_real(self, name: str, upper: float | None) -> None:
         value = real_number(getattr(self, name), name)
@@ -133,8 +231,13 @@ class Parameters:
         return replace(self, fail_abs=DEFAULT_FAIL_ABS[unit])
 
     def as_dict(self) -> dict[str, Any]:
-        """Every parameter by name, in declaration order."""
-        return asdict(self)
+        """Every parameter by name, in declaration order.
+
+        A field of :data:`LATER_FIELDS` at its earlier-model value is left out (``demand_cap``
+        ``"none"``): scenario ids derive from this dict, and a run of the paper's model keeps
+        the id it had before the field existed. ``Parameters(**p.as_dict()) == p`` holds.
+        """
+        return {k: v for k, v in asdict(self).items() if LATER_FIELDS.get(k, object()) != v}
 
 
 @dataclass(frozen=True)
@@ -165,14 +268,40 @@ class Plan:
         )
 
 
-def as_shocks(shocks: Shock | Sequence[Shock]) -> tuple[Shock, ...]:
-    """``shocks`` as a non-empty tuple with one shock per source."""
+def preset_of(parameters: Mapping[str, Any]) -> str:
+    """The preset (:data:`PRESETS`) a mapping of parameters matches, or ``"custom"``.
+
+    A missing field has its default (as in :meth:`Parameters.as_dict`, which leaves out
+    ``demand_cap="none"``).
+
+    >>> preset_of({"alpha": 0.8, "supplier_cap": "supply", "demand_cap": "consumption"})
+    'physical'
+    >>> preset_of({"alpha": 0.8})
+    'paper'
+    """
+    defaults = asdict(Parameters())
+    for name, fields in PRESETS.items():
+        if all(parameters.get(k, defaults[k]) == v for k, v in fields.items()):
+            return name
+    return "custom"
+
+
+def as_shocks(shocks: Shock | Sequence[Shock], mode: str | None = None) -> tuple[Shock, ...]:
+    """``shocks`` as a non-empty tuple, each source shocked at most once per mode and stage.
+
+    ``mode`` is the run's mode, which shocks without their own take; one country may carry an
+    export shock and a production shock at the same stage.
+    """
     out = (shocks,) if isinstance(shocks, Shock) else tuple(shocks)
     if not out or not all(isinstance(s, Shock) for s in out):
         raise ValueError("shocks must be a Shock or a non-empty sequence of Shocks")
-    sources = [s.source for s in out]
-    if len(set(sources)) != len(sources):
-        raise ValueError(f"each source may be shocked once per run, got {sources}")
+    keys = [(s.source, s.mode if mode is None else s.mode_in(mode), s.stage) for s in out]
+    if len(set(keys)) != len(keys):
+        repeated = sorted({f"{k[0]}" for k in keys if keys.count(k) > 1})
+        raise ValueError(
+            f"each source may be shocked once per run in each mode and stage; "
+            f"{', '.join(repeated)} shocked twice"
+        )
     return out
 
 
@@ -181,13 +310,30 @@ def plan(
     shocks: Sequence[Shock],
     mode: str,
     stockpiles: Mapping[str, float] | None = None,
+    coupling_cut: npt.NDArray[np.float64] | None = None,
 ) -> Plan:
     """Lay validated ``shocks`` onto ``network`` for a run in ``mode``.
 
-    ``stockpiles`` are quantities in the network's unit, already validated
-    (:func:`~critmin.simulator.stockpiles.resolve_stockpiles`).
+    ``shocks`` may be empty in a chain's stage that only its coupling cut reaches.
+    Each shock cuts in its own mode when it has one (``Shock.mode``), else in ``mode``; a
+    country with both an export and a production shock is one source whose round 0 applies
+    both. ``stockpiles`` are quantities in the network's unit, already validated
+    (:func:`~critmin.simulator.stockpiles.resolve_stockpiles`). ``coupling_cut`` (one quantity
+    per country, in network order) is a supply chain's cut of each country's output: a
+    production-mode seed of fraction ``cut / P`` that does not make the country a source (it may
+    still be asked for more exports; see :func:`~critmin.simulator.chain.simulate_chain`).
     """
-    laid = _shocks_plan(network, shocks, mode)
+    laid = _shocks_plan(network, as_shocks(shocks, mode) if shocks else (), mode)
+    if coupling_cut is not None:
+        cut = np.asarray(coupling_cut, np.float64)
+        (cut_at,) = np.nonzero((cut > 0) & (network.P > 0))
+        laid = replace(
+            laid,
+            seed_country=np.concatenate([laid.seed_country, cut_at]).astype(np.intp),
+            seed_fraction=np.concatenate(
+                [laid.seed_fraction, np.minimum(cut[cut_at] / network.P[cut_at], 1.0)]
+            ),
+        )
     if not stockpiles:
         return laid
     countries = network.positions(stockpiles, "stockpile countries")
@@ -195,15 +341,17 @@ def plan(
 
 
 def _shocks_plan(network: TradeNetwork, shocks: Sequence[Shock], mode: str) -> Plan:
-    sources = network.positions([s.source for s in shocks], "shock source(s)")
-    fractions = np.array([s.fraction for s in shocks])
+    positions = network.positions([s.source for s in shocks], "shock source(s)")
     no_int = np.empty(0, np.intp)
-    if mode == "production":
-        if any(s.targets is not None for s in shocks):
-            raise ValueError("targets apply to export cuts; production mode takes none")
-        return Plan(sources, no_int, no_int, np.empty(0), sources, fractions)
-    exporters, importers, cut = [], [], []
-    for i, shock in zip(sources, shocks, strict=True):
+    exporters, importers, cut = [no_int], [no_int], [np.empty(0)]
+    seeds, seed_fractions = [], []
+    for i, shock in zip(positions, shocks, strict=True):
+        if shock.mode_in(mode) == "production":
+            if shock.targets is not None:
+                raise ValueError("targets apply to export cuts; production mode takes none")
+            seeds.append(i)
+            seed_fractions.append(shock.fraction)
+            continue
         if shock.targets is None:
             (js,) = np.nonzero(network.W[i])
         else:
@@ -212,12 +360,12 @@ def _shocks_plan(network: TradeNetwork, shocks: Sequence[Shock], mode: str) -> P
         importers.append(js)
         cut.append(np.full(len(js), shock.fraction))
     return Plan(
-        sources,
+        np.unique(positions).astype(np.intp) if len(shocks) > 1 else positions,
         np.concatenate(exporters),
-        np.concatenate(importers),
+        np.concatenate(importers).astype(np.intp),
         np.concatenate(cut),
-        no_int,
-        np.empty(0),
+        np.array(seeds, np.intp),
+        np.array(seed_fractions, np.float64),
     )
 
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from critmin.simulator.fast import Links, run_batch
+from critmin.simulator.chain import ENGINES, engine_and_parameters, run_stages
 from critmin.simulator.network import TradeNetwork
-from critmin.simulator.reference import run_reference
 from critmin.simulator.result import SimulationResult
-from critmin.simulator.scenario import Parameters, Shock, as_shocks, plan
-from critmin.simulator.stockpiles import Stockpiles, resolve_stockpiles
+from critmin.simulator.scenario import Shock, as_shocks
+from critmin.simulator.stockpiles import Stockpiles
 
 __all__ = ["ENGINES", "simulate"]
-
-ENGINES = ("fast", "reference")
 
 
 def simulate(
@@ -38,9 +35,11 @@ def simulate(
         as demand loss; ``stock_drawn`` in the result says how much it took.
     **parameters
         ``alpha=0.8, absorb=0.0, supplier_cap="none", eps_pass=1e-9, tol=1e-12,
-        max_rounds=10_000, fail_abs=None, fail_rel=0.0, mode="export"`` (see
-        :class:`~critmin.simulator.scenario.Parameters`; ``fail_abs=None`` means 1e-3 for
-        tonnes and 1,000 for USD) and ``engine="fast"`` or ``"reference"``.
+        max_rounds=10_000, fail_abs=None, fail_rel=0.0, mode="export", demand_cap="none"``
+        (see :class:`~critmin.simulator.scenario.Parameters`; ``fail_abs=None`` means 1e-3
+        for tonnes and 1,000 for USD) and ``engine="fast"`` or ``"reference"``. The preset
+        ``physical`` is ``supplier_cap="supply", demand_cap="consumption"``
+        (``**Parameters.from_preset("physical").as_dict()``).
 
     Returns
     -------
@@ -89,16 +88,36 @@ def simulate(
     ({'A': 0.0, 'B': 20.0, 'C': 50.0}, {'A': 0.0, 'B': 30.0, 'C': 0.0})
     >>> float(stocked.demand_loss.sum() + stocked.stock_drawn.sum())
     100.0
+
+    A transit hub: A ships 100 t to T, which re-exports all of it to C. In the paper's model T
+    keeps part of the cut although it consumes nothing; with the consumption cap it passes
+    the whole cut on, and C, which consumes the 100 t, loses them.
+
+    >>> hub = TradeNetwork.from_frames(
+    ...     pd.DataFrame({"exporter": ["A", "T"], "importer": ["T", "C"], "quantity": [100, 100]}),
+    ...     pd.DataFrame({"country": ["A"], "quantity": [100]}),
+    ... )
+    >>> paper = simulate(hub, Shock("A", 1.0))
+    >>> paper.preset, paper.demand_loss.round(4).to_dict(), paper.rounds
+    ('paper', {'A': 0.0, 'C': 76.1905, 'T': 23.8095}, 25)
+    >>> capped = simulate(hub, Shock("A", 1.0), demand_cap="consumption")
+    >>> capped.demand_loss.to_dict(), capped.rounds, bool(capped.failed["T"])
+    ({'A': 0.0, 'C': 100.0, 'T': 0.0}, 2, False)
+    >>> physical = simulate(hub, Shock("A", 1.0), supplier_cap="supply", demand_cap="consumption")
+    >>> physical.preset, physical.demand_loss.to_dict(), physical.unbalanced.to_dict()
+    ('physical', {'A': 0.0, 'C': 100.0, 'T': 0.0}, {'A': 0.0, 'C': 0.0, 'T': 0.0})
+
+    The cap leaves the first example as it was: B's room is its consumption of 50 t.
+
+    >>> simulate(net, Shock("A", 1.0), demand_cap="consumption").demand_loss.to_dict()
+    {'A': 0.0, 'B': 50.0, 'C': 50.0}
     """
-    engine = parameters.pop("engine", "fast")
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    params = Parameters(**parameters).resolved(network.unit)
-    shocks = as_shocks(shocks)
-    run_plan = plan(network, shocks, params.mode, resolve_stockpiles(network, stockpiles))
-    if engine == "reference":
-        run = run_reference(network, run_plan, params)
-    else:
-        links = Links.of(network)
-        run = run_batch(network, links, [run_plan], params).run(0, links)
-    return SimulationResult.from_arrays(network, shocks, run_plan, params, engine, run)
+    engine, params = engine_and_parameters(parameters, network.unit)
+    shocks = as_shocks(shocks, params.mode)
+    staged = sorted({s.stage for s in shocks if s.stage})
+    if staged:
+        raise ValueError(
+            f"simulate runs one network (stage 0), but shocks name stage(s) {staged}; "
+            "run the stages with simulate_chain"
+        )
+    return run_stages([network], shocks, {0: stockpiles}, params, engine)[0]

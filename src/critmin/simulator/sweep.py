@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from critmin.simulator.chain import align_stages, coupling_cut
 from critmin.simulator.executors import Job, Tables, run_jobs
 from critmin.simulator.fast import Batch, Links, run_batch
 from critmin.simulator.network import TradeNetwork
@@ -18,7 +19,7 @@ from critmin.simulator.scenario import Parameters, Plan, Shock, plan, real_numbe
 from critmin.simulator.stockpiles import Stockpiles, resolve_stockpiles
 from critmin.simulator.tables import StudyTables, study_tables
 
-__all__ = ["SweepResult", "sweep"]
+__all__ = ["ChainSweepResult", "SweepResult", "chain_sweep", "sweep"]
 
 Progress = Callable[[int, int], None]
 
@@ -30,12 +31,15 @@ class SweepResult:
     Attributes
     ----------
     runs : DataFrame
-        ``year, sources, fraction, mode, unit, initial_shock, rounds, n_failed, n_countries``
-        and one column per cascade parameter (``engine`` included).
+        ``year, sources, fraction, mode, preset, unit, initial_shock, rounds, n_failed,
+        n_countries`` and one column per cascade parameter (``engine`` included;
+        ``demand_cap`` only when not ``"none"``).
     impacts : DataFrame
-        ``year, sources, fraction, country, demand_loss, stock_drawn, relative_loss, gross_hit,
-        first_round, failed`` for every country with a demand loss or a gross hit
-        (``stock_drawn``: what it took from its stockpile; 0 without stockpiles).
+        ``year, sources, fraction, country, demand_loss, stock_drawn, unbalanced,
+        relative_loss, gross_hit, first_round, failed`` for every country with a demand loss or
+        a gross hit (``stock_drawn``: what it took from its stockpile, 0 without stockpiles;
+        ``unbalanced``: the part of its loss settled beyond its consumption, 0 unless
+        ``demand_cap="consumption"``).
     transmitted : DataFrame
         ``year, sources, fraction, source, target, quantity, first_round``: the edges along
         which more than ``keep_share`` of the run's initial shock travelled.
@@ -374,6 +378,7 @@ def _tables(
             "country": names[country],
             "demand_loss": loss,
             "stock_drawn": batch.stock_drawn[run, country],
+            "unbalanced": batch.unbalanced[run, country],
             "relative_loss": relative_loss(loss, demand[country]),
             "gross_hit": batch.gross_hit[run, country],
             "first_round": nullable_rounds(batch.first_round[run, country]),
@@ -395,3 +400,153 @@ def _tables(
         }
     )
     return runs, impacts, transmitted
+
+
+@dataclass(frozen=True)
+class ChainSweepResult:
+    """The tables of a chain sweep: every run's outputs at every stage it reaches.
+
+    ``runs``, ``impacts`` and ``transmitted`` have the columns of :class:`SweepResult`'s, plus
+    ``source_stage`` (the stage the source was shocked at) and ``stage`` (the stage the row
+    describes, ``>= source_stage``). A run has one row per stage from its source's stage down:
+    ``initial_shock`` of a downstream stage is that stage's coupling cut, and ``impacts`` gain
+    ``coupling_cut`` (the cut of the country's output at that stage, 0 at the source's stage).
+    Downstream, the source is not a source (it may fail there). :meth:`stage` gives the slice
+    of one (source stage, stage) pair as a :class:`SweepResult`, whose tables are the paper's.
+    """
+
+    runs: pd.DataFrame
+    impacts: pd.DataFrame
+    transmitted: pd.DataFrame
+    years: tuple[Hashable, ...]
+    panel: tuple[str, ...]
+    n_stages: int
+
+    def stage(self, stage: int, source_stage: int | None = None) -> SweepResult:
+        """The runs of sources shocked at ``source_stage`` (default: ``stage``), as seen at
+        ``stage``: per stage (``source_stage == stage``) or across the chain (miners' shocks
+        seen in refined metal: ``stage(2, source_stage=0)``)."""
+        origin = stage if source_stage is None else source_stage
+        if not 0 <= origin <= stage < self.n_stages:
+            raise ValueError(
+                f"stage {stage} from source stage {origin}: need 0 <= source_stage <= stage "
+                f"< {self.n_stages}"
+            )
+
+        def part(table: pd.DataFrame) -> pd.DataFrame:
+            keep = (table["stage"] == stage) & (table["source_stage"] == origin)
+            return table[keep].drop(columns=["stage", "source_stage"]).reset_index(drop=True)
+
+        return SweepResult(
+            part(self.runs), part(self.impacts), part(self.transmitted), self.years, self.panel
+        )
+
+
+def chain_sweep(
+    chains: Sequence[TradeNetwork] | Mapping[Any, Sequence[TradeNetwork]],
+    fractions: Sequence[float] = (1.0, 0.5),
+    sources: Iterable[str] | None = None,
+    source_stages: Iterable[int] | None = None,
+    keep_share: float = 1e-3,
+    progress: Progress | None = None,
+    cascade: Parameters | None = None,
+    **parameters: Any,
+) -> ChainSweepResult:
+    """Every source of every stage of a supply chain, every year, every shock size.
+
+    For each year and each stage ``s``, each country that can be a source at stage ``s``
+    (exports there, or production in ``mode="production"``) is shocked alone at ``s``, and
+    the run follows the cut down the chain (:func:`~critmin.simulator.simulate_chain`) to
+    the last stage. The fast engine runs each stage of a year as one batch.
+
+    Parameters
+    ----------
+    chains : sequence of TradeNetwork, or mapping of year to one
+        The stages of the chain, upstream first (aligned on the union of their countries).
+    fractions, sources, keep_share, progress, cascade, **parameters
+        As for :func:`sweep`.
+    source_stages : iterable of int, optional
+        Only shock sources at these stages (default: every stage).
+
+    Returns
+    -------
+    ChainSweepResult
+
+    Examples
+    --------
+    >>> flows = lambda e, i, q: pd.DataFrame({"exporter": e, "importer": i, "quantity": q})
+    >>> output = lambda c, q: pd.DataFrame({"country": c, "quantity": q})
+    >>> ore = TradeNetwork.from_frames(flows(["M"], ["R"], [100]), output(["M"], [100]))
+    >>> metal = TradeNetwork.from_frames(flows(["R"], ["U"], [60]), output(["R"], [90]))
+    >>> result = chain_sweep({2024: [ore, metal]}, fractions=[1.0])
+    >>> result.runs[["sources", "source_stage", "stage", "initial_shock", "n_failed"]]
+      sources  source_stage  stage  initial_shock  n_failed
+    0       M             0      0          100.0         1
+    1       M             0      1           90.0         2
+    2       R             1      1           60.0         1
+    >>> result.stage(1, source_stage=0).source_table()[["source", "total_failed"]]
+      source  total_failed
+    0      M             2
+    """
+    by_year = {None: chains} if not isinstance(chains, Mapping) else dict(chains)
+    aligned = {year: align_stages(stages) for year, stages in by_year.items()}
+    n_stages = {len(stages) for stages in aligned.values()}
+    if len(n_stages) != 1:
+        raise ValueError(f"every year's chain needs the same number of stages, got {n_stages}")
+    (k_stages,) = n_stages
+    firsts = {year: stages[0] for year, stages in aligned.items()}
+    _, fractions, params = checked_inputs(firsts, fractions, keep_share, parameters, cascade)
+    units = {n.unit for stages in aligned.values() for n in stages}
+    if len(units) > 1:
+        raise ValueError(f"the chains mix units {sorted(units)}; sweep one unit at a time")
+    wanted = sorted(set(sources)) if sources is not None else None
+    origins = sorted(set(range(k_stages) if source_stages is None else source_stages))
+    if any(not 0 <= s < k_stages for s in origins):
+        raise ValueError(f"source_stages must be in 0 .. {k_stages - 1}, got {origins}")
+    work = [
+        (year, s, groups)
+        for year, stages in aligned.items()
+        for s in origins
+        if (
+            groups := [
+                (g, f) for f in fractions for g in _scenarios(stages[s], wanted, False, params.mode)
+            ]
+        )
+    ]
+    if not work:
+        raise ValueError("nothing to sweep: no fractions, or no country can be a source")
+    total = sum(len(groups) * (k_stages - s) for _, s, groups in work)
+    done = 0
+    parts: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
+    for year, origin, groups in work:
+        stages = aligned[year]
+        loss = None
+        for k in range(origin, k_stages):
+            network = stages[k]
+            links = Links.of(network)
+            if loss is None:
+                cuts = np.zeros((len(groups), network.n))
+                plans = [
+                    plan(network, [Shock(c, f, stage=k) for c in group], params.mode)
+                    for group, f in groups
+                ]
+            else:
+                cuts = coupling_cut(stages[k - 1], loss, network)
+                plans = [plan(network, (), params.mode, coupling_cut=row) for row in cuts]
+            batch = run_batch(network, links, plans, params)
+            loss = batch.demand_loss
+            tables = _tables(year, network, links, groups, plans, batch, params, keep_share)
+            runs, impacts, transmitted = (t.assign(source_stage=origin, stage=k) for t in tables)
+            at = network.index.get_indexer(impacts["country"])
+            keys = pd.MultiIndex.from_tuples([(";".join(g), f) for g, f in groups])
+            run_of = keys.get_indexer(pd.MultiIndex.from_frame(impacts[["sources", "fraction"]]))
+            impacts["coupling_cut"] = cuts[run_of, at]
+            parts.append((runs, impacts, transmitted))
+            done += len(groups)
+            if progress is not None:
+                progress(done, total)
+    runs, impacts, transmitted = (
+        pd.concat(tables, ignore_index=True) for tables in zip(*parts, strict=True)
+    )
+    panel = sorted(set().union(*(stages[0].countries for stages in aligned.values())))
+    return ChainSweepResult(runs, impacts, transmitted, tuple(aligned), tuple(panel), k_stages)
