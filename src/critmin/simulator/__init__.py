@@ -18,17 +18,19 @@ from critmin.simulator.stockpiles import (
     resolve_stockpiles,
     stockpile_months,
 )
-from critmin.simulator.sweep import SweepResult, sweep
+from critmin.simulator.sweep import ChainSweepResult, SweepResult, chain_sweep, sweep
 
 __all__ = [
     "PRESETS",
     "ChainResult",
+    "ChainSweepResult",
     "Parameters",
     "Shock",
     "SimulationResult",
     "Stockpile",
     "SweepResult",
     "TradeNetwork",
+    "chain_sweep",
     "coalition_sweep",
     "coalition_table",
     "parse_stockpiles",

@@ -22,7 +22,7 @@ from critmin.simulator.network import FloatArray, TradeNetwork
 from critmin.simulator.result import RunArrays
 from critmin.simulator.scenario import Parameters, Plan
 
-__all__ = ["Batch", "Links", "run_batch"]
+__all__ = ["Batch", "Links", "kernel_inputs", "run_batch"]
 
 IndexArray = npt.NDArray[np.intp]
 RoundArray = npt.NDArray[np.int32]
@@ -191,33 +191,12 @@ def run_batch(
     from critmin.simulator.kernel import cascade
 
     out = Batch.empty(len(plans), links.n, len(links.weight))
-    sources = _ragged([p.sources for p in plans])
-    cut_ptr, cut_exporter = _ragged([p.cut_exporter for p in plans])
-    cut_link = links.numbers(cut_exporter, _joined([p.cut_importer for p in plans], np.intp))
-    exists = cut_link >= 0  # a targeted importer need not buy from the source
-    run_of_cut = np.repeat(np.arange(len(plans)), np.diff(cut_ptr))
-    cuts = _pointer(np.bincount(run_of_cut[exists], minlength=len(plans))), cut_link[exists]
-    cut_fraction = _joined([p.cut_fraction for p in plans])[exists]
-    seeds = _ragged([p.seed_country for p in plans])
-    seed_fraction = _joined([p.seed_fraction for p in plans])
-    stocks = _ragged([p.stock_country for p in plans])
-    stock_quantity = _joined([p.stock_quantity for p in plans])
+    inputs = kernel_inputs(network, links, plans)
 
     def chunk(runs: IndexArray) -> int:
-        cascade(
+        arguments = (
             runs,
-            links.out_ptr,
-            links.importer,
-            links.weight,
-            network.P,
-            network.demand_array,
-            *sources,
-            *cuts,
-            cut_fraction,
-            *seeds,
-            seed_fraction,
-            *stocks,
-            stock_quantity,
+            *inputs,
             params.alpha,
             params.absorb,
             params.supplier_cap == "supply",
@@ -237,6 +216,7 @@ def run_batch(
             out.rounds,
             out.initial_shock,
         )
+        cascade(*arguments)
         return len(runs)
 
     report = on_chunk or (lambda finished: None)
@@ -250,6 +230,37 @@ def run_batch(
         for task in as_completed([pool.submit(chunk, runs) for runs in chunks]):
             report(task.result())  # result() re-raises a worker's exception
     return out
+
+
+def kernel_inputs(network: TradeNetwork, links: Links, plans: Sequence[Plan]) -> tuple[Any, ...]:
+    """The network's and the plans' arrays, in the order the compiled loop takes them (after
+    ``runs``, before the parameters): the flat links, production and demand, then per run the
+    sources, cut links and fractions, production seeds and stockpiles as ragged arrays."""
+    sources = _ragged([p.sources for p in plans])
+    cut_ptr, cut_exporter = _ragged([p.cut_exporter for p in plans])
+    cut_link = links.numbers(cut_exporter, _joined([p.cut_importer for p in plans], np.intp))
+    exists = cut_link >= 0  # a targeted importer need not buy from the source
+    run_of_cut = np.repeat(np.arange(len(plans)), np.diff(cut_ptr))
+    cuts = _pointer(np.bincount(run_of_cut[exists], minlength=len(plans))), cut_link[exists]
+    cut_fraction = _joined([p.cut_fraction for p in plans])[exists]
+    seeds = _ragged([p.seed_country for p in plans])
+    seed_fraction = _joined([p.seed_fraction for p in plans])
+    stocks = _ragged([p.stock_country for p in plans])
+    stock_quantity = _joined([p.stock_quantity for p in plans])
+    return (
+        links.out_ptr,
+        links.importer,
+        links.weight,
+        network.P,
+        network.demand_array,
+        *sources,
+        *cuts,
+        cut_fraction,
+        *seeds,
+        seed_fraction,
+        *stocks,
+        stock_quantity,
+    )
 
 
 def _pointer(counts: npt.ArrayLike) -> IndexArray:

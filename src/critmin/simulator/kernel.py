@@ -188,6 +188,9 @@ def cascade(
                     rest = max(left[i] - granted[i], 0.0)
                     settled = min(rest, max(demand[i] - loss[i], 0.0))
                     excess = rest - settled
+                    if excess <= eps_pass * shock:  # too small to pass on (the reference's note)
+                        settled += excess
+                        excess = 0.0
                     extra = min(excess, max(exports[i] - cut_of[i], 0.0))
                     if extra > 0.0:
                         cut_share[i] = (cut_of[i] + extra) / exports[i]

@@ -104,6 +104,12 @@ def run_reference(network: TradeNetwork, plan: Plan, params: Parameters) -> RunA
             r = np.maximum(y - c - g, 0.0)
             settled = np.minimum(r, np.maximum(demand - L, 0.0))
             excess = r - settled
+            # An excess too small to pass on (step 1's threshold) is settled with the rest:
+            # it is rounding left by c + g summing to y, and passing it would reach new
+            # countries by the order of a sum alone.
+            small = excess <= params.eps_pass * S0
+            settled[small] += excess[small]
+            excess[small] = 0.0
             extra = np.minimum(excess, np.maximum(E - c, 0.0))
             C = _spread(c + extra, E)[:, None] * W
             unbalanced += excess - extra
