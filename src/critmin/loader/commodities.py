@@ -103,10 +103,10 @@ def find_group(commodity: str, extra: str | os.PathLike[str] | None = None) -> C
 
     >>> find_group("cobalt").hs_codes
     ('2605', '8105')
-    >>> find_group("cobalt_ore")  # doctest: +ELLIPSIS
+    >>> find_group("cobalt_ores")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    critmin.loader.commodities.UnknownCommodity: unknown commodity 'cobalt_ore'; known groups: ...
+    critmin.loader.commodities.UnknownCommodity: unknown commodity 'cobalt_ores'; known groups: ...
     """
     groups = load_groups(extra)
     if commodity not in groups:

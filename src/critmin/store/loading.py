@@ -4,6 +4,16 @@ Every load is planned first: the rows already in the graph for the same years an
 read back and compared, so only new or changed relationships are written. Loading the same data
 twice therefore writes nothing, and a load cut short (Ctrl-C, a server restart) is completed by
 running it again. ``--dry-run`` prints the plan and writes nothing.
+
+TRADES carry the flow in gross tonnes and in contained metal: ``metal_t`` = ``tonnes`` x the
+factor of the metal-content rule the flow takes (:mod:`critmin.loader.metal`), computed here at
+load, with ``metal_factor``, ``metal_form`` and ``metal_version`` (the factor table's version).
+A flow without tonnes has ``metal_t`` null (its form is still set); readers impute it from the
+value as they impute tonnes. ``metal_version`` is compared like any value, so reloading the same
+files after the factor table changed updates every flow's ``metal_t``.
+
+Loading commodity nodes also writes the supply chains of :mod:`critmin.loader.chains` as
+``(:Commodity)-[:FEEDS {chain, from_stage, to_stage}]->(:Commodity)``, merged (idempotent).
 """
 
 from __future__ import annotations
@@ -14,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from critmin.loader.chains import load_chains
+from critmin.loader.metal import metal_content
 from critmin.loader.production_pipeline import release_rank
 from critmin.store.graph import DEFAULT_BATCH, GraphStore, neo4j_rows
 from critmin.store.schema import ensure_schema
@@ -39,14 +51,17 @@ UNWIND $rows AS row
 MATCH (e:Country {iso3: row.exporter})
 MATCH (i:Country {iso3: row.importer})
 CREATE (e)-[:TRADES {year: row.year, hs: row.hs, tonnes: row.tonnes, value_usd: row.value_usd,
-                     source: row.source}]->(i)
+                     source: row.source, metal_t: row.metal_t, metal_factor: row.metal_factor,
+                     metal_form: row.metal_form, metal_version: row.metal_version}]->(i)
 """
 
 UPDATE_TRADES = """
 UNWIND $rows AS row
 MATCH (e:Country {iso3: row.exporter})-[t:TRADES {year: row.year, hs: row.hs}]->
       (i:Country {iso3: row.importer})
-SET t.tonnes = row.tonnes, t.value_usd = row.value_usd, t.source = row.source
+SET t.tonnes = row.tonnes, t.value_usd = row.value_usd, t.source = row.source,
+    t.metal_t = row.metal_t, t.metal_factor = row.metal_factor, t.metal_form = row.metal_form,
+    t.metal_version = row.metal_version
 """
 
 EXISTING_TRADES = """
@@ -54,7 +69,8 @@ MATCH (e:Country)-[t:TRADES]->(i:Country)
 WHERE t.year IN $years AND t.hs IN $codes
 RETURN t.year AS year, e.iso3 AS exporter, i.iso3 AS importer, t.hs AS hs,
        t.tonnes AS tonnes, t.value_usd AS value_usd, t.source AS source,
-       elementId(t) AS element_id
+       t.metal_t AS metal_t, t.metal_factor AS metal_factor, t.metal_form AS metal_form,
+       t.metal_version AS metal_version, elementId(t) AS element_id
 """
 
 # Copies of a relationship (left by two loads that ran at once before loads took the load
@@ -63,6 +79,14 @@ DELETE_COPIES = """
 UNWIND $rows AS row
 MATCH ()-[t]->() WHERE elementId(t) = row.element_id
 DELETE t
+"""
+
+MERGE_FEEDS = """
+UNWIND $rows AS row
+MATCH (a:Commodity {id: row.upstream})
+MATCH (b:Commodity {id: row.downstream})
+MERGE (a)-[f:FEEDS {chain: row.chain}]->(b)
+SET f.from_stage = row.from_stage, f.to_stage = row.to_stage
 """
 
 CREATE_PRODUCTION = """
@@ -101,16 +125,28 @@ class Kind:
     #: How recent a row's ``source`` is; a stored row more recent than the loaded one is kept
     #: (None: the loaded row always replaces the stored one).
     precedence: Callable[[str], int] | None = None
+    #: Columns computed from the loaded ones before planning (TRADES: contained metal).
+    derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+
+
+def with_metal(flows: pd.DataFrame) -> pd.DataFrame:
+    """``flows`` with ``metal_t, metal_factor, metal_form, metal_version`` (the bundled factor
+    table's central values)."""
+    table = metal_content()
+    out = table.annotate(flows)
+    out["metal_version"] = table.version
+    return out
 
 
 TRADES = Kind(
     "TRADES",
     ("year", "exporter", "importer", "hs"),
-    ("tonnes", "value_usd", "source"),
+    ("tonnes", "value_usd", "source", "metal_t", "metal_factor", "metal_form", "metal_version"),
     "hs",
     EXISTING_TRADES,
     CREATE_TRADES,
     UPDATE_TRADES,
+    derive=with_metal,
 )
 PRODUCED = Kind(
     "PRODUCED",
@@ -140,6 +176,17 @@ class LoadPlan:
     copies: list[str] = field(default_factory=list)
 
     @property
+    def feeds(self) -> list[dict[str, Any]]:
+        """The chains' FEEDS between the commodities this load writes (none without them)."""
+        ids = {str(row["id"]) for row in self.commodities}
+        return [
+            row
+            for chain in load_chains().values()
+            for row in chain.feeds()
+            if row["upstream"] in ids and row["downstream"] in ids
+        ]
+
+    @property
     def n_rows(self) -> int:
         return len(self.new) + len(self.changed) + len(self.copies)
 
@@ -163,6 +210,7 @@ class LoadPlan:
             (DELETE_COPIES.strip(), len(self.copies)),
             (MERGE_COUNTRIES.strip(), len(self.countries)),
             (MERGE_COMMODITIES.strip(), len(self.commodities)),
+            (MERGE_FEEDS.strip(), len(self.feeds)),
             (self.kind.create.strip(), len(self.new)),
             (self.kind.update.strip(), len(self.changed)),
         ]
@@ -181,6 +229,8 @@ def plan_load(
     commodities: list[dict[str, Any]] | None = None,
 ) -> LoadPlan:
     """Compare validated rows with the graph and return what would change."""
+    if kind.derive is not None:
+        frame = kind.derive(frame)
     frame = frame[list(kind.keys + kind.values)].reset_index(drop=True)
     existing = store.query(
         kind.existing,
@@ -238,6 +288,7 @@ def apply_plan(
     store.write_batches(MERGE_COUNTRIES, plan.countries, batch_size)
     if plan.commodities:
         store.write_batches(MERGE_COMMODITIES, plan.commodities, batch_size)
+        store.write_batches(MERGE_FEEDS, plan.feeds, batch_size)
     written = store.write_batches(
         plan.kind.create, plan._rows(plan.new), batch_size, progress, creates=True
     )

@@ -12,6 +12,7 @@ SCHEMA = (
     "CREATE INDEX trades_year IF NOT EXISTS FOR ()-[t:TRADES]-() ON (t.year)",
     "CREATE INDEX trades_hs IF NOT EXISTS FOR ()-[t:TRADES]-() ON (t.hs)",
     "CREATE INDEX produced_year IF NOT EXISTS FOR ()-[p:PRODUCED]-() ON (p.year)",
+    "CREATE INDEX feeds_chain IF NOT EXISTS FOR ()-[f:FEEDS]-() ON (f.chain)",
     "CREATE INDEX scenario_lookup IF NOT EXISTS FOR (s:Scenario) ON (s.commodity, s.year, s.shock)",
     "CREATE INDEX scenario_commodity IF NOT EXISTS FOR (s:Scenario) ON (s.commodity)",
     "CREATE CONSTRAINT critmin_graph IF NOT EXISTS FOR (g:CritminGraph) REQUIRE g.id IS UNIQUE",
