@@ -5,13 +5,24 @@ gross weight; the two only add up once each flow is converted. The bundled
 ``data/metal_content.csv`` gives every HS code critmin knows a factor with a low-high range and
 its source (see the data README), in rows
 
-``hs, form, exporters, min_usd_per_kg, max_usd_per_kg, factor, low, high, basis, status, source``
+``hs, form, exporters, min_usd_per_kg, max_usd_per_kg, price_anchor, min_price_ratio,
+max_price_ratio, factor, low, high, basis, status, source``
 
 A flow takes the rows of the longest ``hs`` prefix its code starts with, and of those the first
-whose conditions it meets: ``exporters`` (``;``-separated ISO3 codes) and the flow's unit value
-in USD per kg (``min_usd_per_kg`` inclusive, ``max_usd_per_kg`` exclusive). Every prefix has a
-last row without conditions, its default. ``form`` names what the rule takes the flow to be
-(``intermediate``, ``metal``, ...): supply chains use it to put one code's flows in two stages.
+whose conditions it meets (lower bounds inclusive, upper bounds exclusive):
+
+* ``exporters``: ``;``-separated ISO3 codes;
+* ``min_usd_per_kg``, ``max_usd_per_kg``: the flow's unit value in USD per kg;
+* ``price_anchor`` with ``min_price_ratio``, ``max_price_ratio``: the flow's unit value over
+  the anchor exporters' unit value of the same code and year (their summed value over their
+  summed tonnes). A price ratio is year-proof where an absolute price is not: re-exports of the
+  DRC's hydroxide through Namibia are priced like the DRC's own, refined oxide at twice that
+  or more, in 2024 as in 2018 when cobalt cost three times as much.
+
+A condition that cannot be evaluated (no tonnes, no anchor flow that year) does not hold. Every
+prefix has a last row without conditions, its default. ``form`` names what the rule takes the
+flow to be (``intermediate``, ``metal``, ...): supply chains use it to put one code's flows in
+two stages.
 
 >>> table = metal_content()
 >>> table.rule("810520", "COD").form, table.rule("810520", "CAN").factor
@@ -20,6 +31,10 @@ last row without conditions, its default. ``form`` names what the rule takes the
 (0.188, 'stoichiometry')
 >>> table.rule("811292", "RUS", usd_per_kg=1.0).factor   # the unit-value screen
 0.0
+>>> table.rule("282200", "NAM", usd_per_kg=8.8, anchor_usd_per_kg=9.3).form  # DRC-priced
+'intermediate'
+>>> table.rule("282200", "FIN", usd_per_kg=18.4, anchor_usd_per_kg=9.3).form
+'chemical'
 >>> table.rule("999999", "CHN") is None
 True
 """
@@ -51,6 +66,9 @@ _COLUMNS = (
     "exporters",
     "min_usd_per_kg",
     "max_usd_per_kg",
+    "price_anchor",
+    "min_price_ratio",
+    "max_price_ratio",
     "factor",
     "low",
     "high",
@@ -69,6 +87,9 @@ class MetalRule:
     exporters: frozenset[str]
     min_usd_per_kg: float | None
     max_usd_per_kg: float | None
+    price_anchor: frozenset[str]
+    min_price_ratio: float | None
+    max_price_ratio: float | None
     factor: float
     low: float
     high: float
@@ -80,20 +101,23 @@ class MetalRule:
     def conditional(self) -> bool:
         return (
             bool(self.exporters)
-            or self.min_usd_per_kg is not None
-            or (self.max_usd_per_kg is not None)
+            or bool(self.price_anchor)
+            or (self.min_usd_per_kg is not None or self.max_usd_per_kg is not None)
         )
 
-    def applies(self, exporter: str, usd_per_kg: float | None) -> bool:
+    def applies(
+        self, exporter: str, usd_per_kg: float | None, anchor_usd_per_kg: float | None = None
+    ) -> bool:
+        """True if a flow from ``exporter`` at ``usd_per_kg`` meets the row's conditions
+        (``anchor_usd_per_kg``: the anchor exporters' unit value that code and year)."""
         if self.exporters and exporter not in self.exporters:
             return False
-        if self.min_usd_per_kg is None and self.max_usd_per_kg is None:
-            return True
-        if usd_per_kg is None or not np.isfinite(usd_per_kg):
-            return False
-        low_ok = self.min_usd_per_kg is None or usd_per_kg >= self.min_usd_per_kg
-        high_ok = self.max_usd_per_kg is None or usd_per_kg < self.max_usd_per_kg
-        return low_ok and high_ok
+        ratio = None
+        if usd_per_kg is not None and anchor_usd_per_kg:
+            ratio = usd_per_kg / anchor_usd_per_kg
+        return _within(usd_per_kg, self.min_usd_per_kg, self.max_usd_per_kg) and (
+            not self.price_anchor or _within(ratio, self.min_price_ratio, self.max_price_ratio)
+        )
 
     def value(self, bound: str = "factor") -> float:
         return float(getattr(self, bound))
@@ -119,9 +143,18 @@ class MetalContent:
                 return tuple(r for r in self.rules if r.hs == prefix)
         return ()
 
-    def rule(self, hs: str, exporter: str, usd_per_kg: float | None = None) -> MetalRule | None:
+    def rule(
+        self,
+        hs: str,
+        exporter: str,
+        usd_per_kg: float | None = None,
+        anchor_usd_per_kg: float | None = None,
+    ) -> MetalRule | None:
         """The rule one flow takes (None when no prefix of the table matches ``hs``)."""
-        return next((r for r in self.rules_for(hs) if r.applies(exporter, usd_per_kg)), None)
+        return next(
+            (r for r in self.rules_for(hs) if r.applies(exporter, usd_per_kg, anchor_usd_per_kg)),
+            None,
+        )
 
     def is_metal(self, hs: str) -> bool:
         """True if every rule of ``hs`` has a factor of 1 (within :data:`IS_METAL_SLACK`): its
@@ -165,6 +198,12 @@ class MetalContent:
                     hit &= per_kg.ge(rule.min_usd_per_kg).fillna(False).astype(bool)
                 if rule.max_usd_per_kg is not None:
                     hit &= per_kg.lt(rule.max_usd_per_kg).fillna(False).astype(bool)
+                if rule.price_anchor:
+                    ratio = per_kg / _anchor_price(out, hs, tonnes, value, rule.price_anchor)
+                    if rule.min_price_ratio is not None:
+                        hit &= ratio.ge(rule.min_price_ratio).fillna(False).astype(bool)
+                    if rule.max_price_ratio is not None:
+                        hit &= ratio.lt(rule.max_price_ratio).fillna(False).astype(bool)
                 factor[hit] = rule.value(bound)
                 form[hit] = rule.form
                 done |= hit
@@ -172,6 +211,30 @@ class MetalContent:
         out["metal_form"] = form
         out["metal_t"] = tonnes * factor
         return out
+
+
+def _within(x: float | None, low: float | None, high: float | None) -> bool:
+    if low is None and high is None:
+        return True
+    if x is None or not np.isfinite(x):
+        return False
+    return (low is None or x >= low) and (high is None or x < high)
+
+
+def _anchor_price(
+    flows: pd.DataFrame,
+    hs: pd.Series,
+    tonnes: pd.Series,
+    value: pd.Series,
+    anchor: frozenset[str],
+) -> pd.Series:
+    """Per flow, the anchor exporters' unit value (USD/kg) of its code and year (NaN if none)."""
+    year = flows["year"] if "year" in flows else pd.Series(0, index=flows.index)
+    keyed = pd.DataFrame({"year": year, "hs": hs, "tonnes": tonnes, "value": value})
+    ok = flows["exporter"].isin(anchor) & (tonnes > 0) & value.notna()
+    sums = keyed[ok].groupby(["year", "hs"])[["tonnes", "value"]].sum()
+    price = (sums["value"] / (sums["tonnes"] * 1000.0)).rename("anchor")
+    return keyed.join(price, on=["year", "hs"])["anchor"]
 
 
 def read_metal_content(source: Source) -> MetalContent:
@@ -202,6 +265,10 @@ def read_metal_content(source: Source) -> MetalContent:
     return MetalContent(tuple(rules), hashlib.sha256(canonical.encode()).hexdigest()[:12])
 
 
+def _codes(text: str) -> frozenset[str]:
+    return frozenset(c.strip().upper() for c in text.split(";") if c.strip())
+
+
 def _number(text: str) -> float | None:
     return float(text) if text.strip() else None
 
@@ -213,7 +280,8 @@ def _rule(row: dict[str, str], label: str, problems: Problems) -> MetalRule | No
     if not re.fullmatch(r"\d{2,10}", hs):
         problems.add(label, line, "hs", hs, "is not an HS code (2 to 10 digits)")
     numbers: dict[str, float | None] = {}
-    for column in ("min_usd_per_kg", "max_usd_per_kg", "factor", "low", "high"):
+    numeric = ("min_usd_per_kg", "max_usd_per_kg", "min_price_ratio", "max_price_ratio")
+    for column in (*numeric, "factor", "low", "high"):
         try:
             numbers[column] = _number(row[column])
         except ValueError:
@@ -231,6 +299,13 @@ def _rule(row: dict[str, str], label: str, problems: Problems) -> MetalRule | No
                 factor,
                 f"must satisfy 0 <= low <= factor <= high ({low}, {high})",
             )
+    has_ratio = numbers.get("min_price_ratio") is not None or (
+        numbers.get("max_price_ratio") is not None
+    )
+    if bool(row["price_anchor"].strip()) != has_ratio:
+        problems.add(
+            label, line, "price_anchor", row["price_anchor"], "a price anchor needs a price ratio"
+        )
     status = row["status"].strip()
     if status not in STATUSES:
         problems.add(label, line, "status", status, f"must be one of {', '.join(STATUSES)}")
@@ -241,9 +316,12 @@ def _rule(row: dict[str, str], label: str, problems: Problems) -> MetalRule | No
     return MetalRule(
         hs=hs,
         form=row["form"].strip(),
-        exporters=frozenset(c.strip().upper() for c in row["exporters"].split(";") if c.strip()),
+        exporters=_codes(row["exporters"]),
         min_usd_per_kg=numbers["min_usd_per_kg"],
         max_usd_per_kg=numbers["max_usd_per_kg"],
+        price_anchor=_codes(row["price_anchor"]),
+        min_price_ratio=numbers["min_price_ratio"],
+        max_price_ratio=numbers["max_price_ratio"],
         factor=float(factor or 0.0),
         low=float(low or 0.0),
         high=float(high or 0.0),

@@ -34,12 +34,12 @@ from critmin.store.networks import (
     GROUP_FLOWS,
     MIN_TONNES_COVERAGE,
     NoTradeData,
-    _quantities,
-    _summed,
-    _tonnes_coverage,
     metal_rows,
     negative_consumption,
+    pair_totals,
+    quantities,
     read_production,
+    tonnes_coverage,
 )
 from critmin.units import Unit
 
@@ -167,7 +167,7 @@ def _stage_flows(
             f"{' --hs '.join(stage.prefixes)}`"
         )
     rows = rows.astype({"year": "int64", "tonnes": "float64", "value_usd": "float64"})
-    coverage = float(_tonnes_coverage(rows).min())
+    coverage = float(tonnes_coverage(rows).min())
     if coverage < MIN_TONNES_COVERAGE:
         raise NoTradeData(
             f"chain {stage.chain} stage {stage.stage}: flows reporting tonnes carry {coverage:.0%} "
@@ -177,10 +177,10 @@ def _stage_flows(
     rows = metal_rows(rows, group, content)
     keep = [stage.selects(h, f) for h, f in zip(rows["hs"], rows["metal_form"], strict=True)]
     rows = rows.loc[keep]
-    in_metal, _ = _quantities(rows.copy(), "metal_t", ["year", "hs", "metal_form"], missing)
-    in_tonnes, _ = _quantities(rows.copy(), "tonnes", ["year", "hs"], missing)
+    in_metal, _ = quantities(rows.copy(), "metal_t", ["year", "hs", "metal_form"], missing)
+    in_tonnes, _ = quantities(rows.copy(), "tonnes", ["year", "hs"], missing)
     columns = ["exporter", "importer", "quantity"]
-    return _summed(in_metal)[columns], _summed(in_tonnes)[columns]
+    return pair_totals(in_metal)[columns], pair_totals(in_tonnes)[columns]
 
 
 def _estimate(

@@ -148,7 +148,7 @@ def available_years(store: GraphStore, group: CommodityGroup) -> list[int]:
     return [int(y) for y in frame["year"]] if not frame.empty else []
 
 
-def _tonnes_coverage(flows: pd.DataFrame) -> pd.Series:
+def tonnes_coverage(flows: pd.DataFrame) -> pd.Series:
     """Per year, the share of trade value carried by flows that report tonnes."""
     value = flows["value_usd"].fillna(0.0)
     covered = value.where(flows["tonnes"].notna(), 0.0)
@@ -186,7 +186,7 @@ def _trade_rows(flows: pd.DataFrame, group: CommodityGroup, years: list[int]) ->
 def tonnes_years(rows: pd.DataFrame) -> list[int]:
     """The years of ``rows`` (:func:`read_trade_rows`) whose flows report tonnes for at least
     :data:`MIN_TONNES_COVERAGE` of their trade value: the years a tonnes panel may hold."""
-    coverage = _tonnes_coverage(rows)
+    coverage = tonnes_coverage(rows)
     return sorted(int(y) for y, share in coverage.items() if share >= MIN_TONNES_COVERAGE)
 
 
@@ -228,7 +228,7 @@ def read_panel(
         flows = read_trade_rows(store, group, years)
     else:
         flows = _trade_rows(rows.loc[rows["year"].isin(years)].copy(), group, years)
-    coverage = _tonnes_coverage(flows)
+    coverage = tonnes_coverage(flows)
     tonnes_ok = bool((coverage >= MIN_TONNES_COVERAGE).all())
     if chosen in (Measure.TONNES, Measure.METAL) and not tonnes_ok:
         poor = ", ".join(f"{y} ({s:.0%})" for y, s in coverage.items() if s < MIN_TONNES_COVERAGE)
@@ -246,13 +246,13 @@ def read_panel(
     if chosen is Measure.METAL:
         flows = metal_rows(flows, group, content)
         notes.append(_content_note(content))
-        flows, imputed_share = _quantities(flows, "metal_t", ["year", "hs", "metal_form"], missing)
+        flows, imputed_share = quantities(flows, "metal_t", ["year", "hs", "metal_form"], missing)
     elif chosen is Measure.TONNES:
-        flows, imputed_share = _quantities(flows, "tonnes", ["year", "hs"], missing)
+        flows, imputed_share = quantities(flows, "tonnes", ["year", "hs"], missing)
     else:
         flows["quantity"] = flows["value_usd"]
         flows = flows.dropna(subset=["quantity"])
-    summed = _summed(flows)
+    summed = pair_totals(flows)
     production = _empty_production()
     if chosen is Measure.METAL or (chosen is Measure.TONNES and _is_metal(group)):
         production = read_production(store, group.production_commodity, years)
@@ -340,7 +340,7 @@ def metal_rows(flows: pd.DataFrame, group: CommodityGroup, content: str = "facto
     return flows.astype({"metal_t": "float64"})
 
 
-def _quantities(
+def quantities(
     flows: pd.DataFrame, column: str, keys: list[str], missing: str
 ) -> tuple[pd.DataFrame, dict[int, float]]:
     """``quantity`` from ``column``; where missing, imputed at the ``keys`` group's quantity per
@@ -364,7 +364,7 @@ def _impute(flows: pd.DataFrame, column: str, keys: list[str]) -> pd.Series:
     return flows[column].fillna(keyed["value_usd"] * keyed["_per_usd"])
 
 
-def _summed(flows: pd.DataFrame) -> pd.DataFrame:
+def pair_totals(flows: pd.DataFrame) -> pd.DataFrame:
     summed = flows.groupby(["year", "exporter", "importer"], as_index=False)["quantity"].sum()
     summed = summed[(summed["quantity"] > 0) & (summed["exporter"] != summed["importer"])]
     return summed.reset_index(drop=True)
