@@ -17,6 +17,8 @@ from critmin.loader.commodities import CommodityGroup, find_group
 from critmin.loader.metal import metal_content
 from critmin.pipeline import load_demo, load_trades
 from critmin.simulator import TradeNetwork
+from critmin.simulator.chain import simulate_chain
+from critmin.simulator.scenario import Parameters, Shock
 from critmin.store.chains import chain_networks
 from critmin.store.graph import GraphStore
 from critmin.store.loading import PRODUCED, apply_plan, plan_load
@@ -59,6 +61,11 @@ FEEDS = """
 MATCH (a:Commodity)-[f:FEEDS]->(b:Commodity)
 RETURN f.chain AS chain, a.id AS upstream, b.id AS downstream, f.from_stage AS from_stage
 ORDER BY chain, from_stage
+"""
+
+STALE_FEEDS = """
+MATCH (a:Commodity {id: 'cobalt'}), (b:Commodity {id: 'cobalt_refined'})
+CREATE (a)-[:FEEDS {chain: 'renamed', from_stage: 0, to_stage: 1}]->(b)
 """
 
 
@@ -135,6 +142,23 @@ def test_baci_fixture_gives_the_hand_computed_stage_networks(
     assert (refined.network.demand >= -1e-9).all()
     assert chain.inconsistencies().empty
 
+    # The DRC stops its ore exports: China and Finland lose 100 and 20 t of ore; each
+    # converts all it consumes (P^1 = A^0 by mass balance), so its stage-1 output is cut
+    # by as much, and stage 1 settles exactly that.
+    result = simulate_chain(
+        chain.networks,
+        [Shock("COD", 1.0, stage=0)],
+        **Parameters.from_preset("physical").as_dict(),
+    )
+    assert dict(result.demand_loss[0][result.demand_loss[0] > 0]) == pytest.approx(
+        {"CHN": 100.0, "FIN": 20.0}
+    )
+    assert dict(result.coupling_cut[1][result.coupling_cut[1] > 0]) == pytest.approx(
+        {"CHN": 100.0, "FIN": 20.0}
+    )
+    assert result.stages[1].initial_shock == pytest.approx(120.0)
+    assert result.demand_loss[1].sum() == pytest.approx(120.0)
+
     # Gross tonnes never meet production; contained metal does.
     group = find_group("cobalt")
     gross = read_panel(store, group, [2022], "tonnes")
@@ -151,9 +175,11 @@ def test_reload_is_idempotent_and_a_factor_change_updates_metal(
     store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     baci = _load_fixture(store, tmp_path)
+    store.execute(STALE_FEEDS)
     again = load_trades(store, [baci], format="baci")
     assert (len(again.plan.new), len(again.plan.changed), again.written) == (0, 0, 0)
-    assert len(store.query(FEEDS)) == 3  # two FEEDS of cobalt_chain, one of cobalt_demo
+    # Two FEEDS of cobalt_chain, one of cobalt_demo; the chain file no longer has "renamed".
+    assert sorted(store.query(FEEDS)["chain"]) == ["cobalt_chain", "cobalt_chain", "cobalt_demo"]
 
     # A new factor table (DRC hydroxide at 0.30): reading refuses the stale metal ...
     table = metal_content()

@@ -89,6 +89,13 @@ MERGE (a)-[f:FEEDS {chain: row.chain}]->(b)
 SET f.from_stage = row.from_stage, f.to_stage = row.to_stage
 """
 
+# FEEDS of a chain the chain file no longer defines (a stage renamed or removed) go.
+DELETE_OLD_FEEDS = """
+MATCH (a:Commodity)-[f:FEEDS]->(b:Commodity)
+WHERE NOT [f.chain, a.id, b.id] IN $keys
+DELETE f
+"""
+
 CREATE_PRODUCTION = """
 UNWIND $rows AS row
 MATCH (c:Country {iso3: row.country})
@@ -289,6 +296,12 @@ def apply_plan(
     if plan.commodities:
         store.write_batches(MERGE_COMMODITIES, plan.commodities, batch_size)
         store.write_batches(MERGE_FEEDS, plan.feeds, batch_size)
+        keys = [
+            [row["chain"], row["upstream"], row["downstream"]]
+            for chain in load_chains().values()
+            for row in chain.feeds()
+        ]
+        store.execute(DELETE_OLD_FEEDS, keys=keys)
     written = store.write_batches(
         plan.kind.create, plan._rows(plan.new), batch_size, progress, creates=True
     )
