@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Route
+    from playwright.sync_api import Locator, Page, Route
 
 CHROMIUM_ENV = "CRITMIN_CHROMIUM"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -211,19 +211,33 @@ class NeoBrowser:
             time.sleep(0.2)
         raise AssertionError(f"Browser did not connect within {self.timeout_ms / 1000:.0f} s")
 
-    def run(self, statement: str) -> Frame:
-        """Paste ``statement`` into the editor, run it (Ctrl+Enter) and read its frame."""
-        page = self.page
-        page.evaluate(
+    def _mark_frames_seen(self) -> None:
+        self.page.evaluate(
             "() => document.querySelectorAll('article[data-testid=frame]')"
             ".forEach(f => f.setAttribute('data-critmin-seen', '1'))"
         )
+
+    def run(self, statement: str) -> Frame:
+        """Paste ``statement`` into the editor, run it (Ctrl+Enter) and read its frame."""
+        page = self.page
+        self._mark_frames_seen()
         editor = page.locator("[data-testid=activeEditor]")
         editor.click()
         page.keyboard.press("Control+A")
         page.keyboard.press("Delete")
         page.keyboard.insert_text(statement)  # one input event, as a paste
         page.keyboard.press("Control+Enter")
+        return self._read_new_frame(statement)
+
+    def click_runnable(self, block: Locator) -> Frame:
+        """Run a guide's runnable block as an analyst does, by its play icon; read its frame."""
+        statement = block.inner_text().strip()
+        self._mark_frames_seen()
+        block.locator("i.fa-play-circle-o").click()
+        return self._read_new_frame(statement)
+
+    def _read_new_frame(self, statement: str) -> Frame:
+        page = self.page
         frame = page.locator(_NEWEST_UNSEEN).first
         try:
             frame.wait_for(timeout=self.timeout_ms)

@@ -19,15 +19,24 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import pytest
 from browser_client import NeoBrowser, chromium_page, chromium_path, require_playwright, unavailable
 from typer.testing import CliRunner
 
+from critmin.analysis.queries import load_library
 from critmin.cli.main import app
+from critmin.guide.process import stop_guide
 from critmin.server import ManagedNeo4j
 from critmin.server.managed import Credentials
 from critmin.store.graph import GraphStore
+from critmin.store.guide_reads import guide_facts
+from critmin.store.scenarios import find_run
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -256,3 +265,89 @@ def test_readme_browser_guide_works_as_printed(
         f"after pasting the README's {step.params!r} and cypher/{step.file}.cypher, Browser shows "
         f"(source, total_failed) {shown}; the README says {expected}"
     )
+
+
+def test_the_printed_url_opens_the_guide_and_every_block_answers(
+    chromium: str,
+    browser_server: ManagedNeo4j,
+    demo_store: GraphStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`critmin neo4j start` starts the guide's server beside the running server; the Browser URL
+    `status` prints opens the connect form and the guide; every runnable block of every slide,
+    clicked as an analyst clicks it, answers on the demo data (numbers as Browser sends them)."""
+    creds = _credentials(browser_server)
+    monkeypatch.setenv("CRITMIN_HOME", str(browser_server.home.parent))
+    started = CliRunner().invoke(app, ["neo4j", "start", "--guide-port", "0"])
+    try:
+        assert started.exit_code == 0, started.output
+        status = CliRunner().invoke(app, ["neo4j", "status"])
+        assert status.exit_code == 0, status.output
+        printed = re.search(r"^\s*Browser:\s+(\S+)", status.output, re.M)
+        guide_line = re.search(
+            r"^\s*guide:\s+:guide (http://localhost:\d+/critmin\.html)", status.output, re.M
+        )
+        assert printed is not None and guide_line is not None, status.output
+        assert printed[1].endswith("&cmd=guide&arg=" + quote(guide_line[1], safe="")), printed[1]
+        library = load_library(CYPHER_DIR)
+        with chromium_page(tmp_path / "profile") as page:
+            browser = NeoBrowser(page)
+            _open_and_connect(browser, creds, printed[1], creds.password)
+            drawer = page.locator("[data-testid=guidesDrawer]")
+            drawer.get_by_text("critmin: the study on this store").wait_for(timeout=60_000)
+            failures, log = _run_every_slide(browser, drawer, len(library) + 1, tmp_path)
+        print("\n".join(log))
+        assert not failures, f"{len(failures)} guide blocks fail in Browser:\n" + "\n".join(
+            failures
+        )
+        ran = [line for line in log if " rows in the " in line]
+        assert len(ran) == len(library), log  # one query block per library file answered
+    finally:
+        stop_guide(browser_server.home)
+
+
+def _run_every_slide(
+    browser: NeoBrowser, drawer: Locator, slides: int, shots: Path
+) -> tuple[list[str], list[str]]:
+    failures: list[str] = []
+    log: list[str] = []
+    for number in range(1, slides + 1):
+        title = drawer.locator("h3").first.inner_text()
+        blocks = drawer.locator("pre.runnable")
+        for index in range(blocks.count()):
+            frame = browser.click_runnable(blocks.nth(index))
+            if frame.command.startswith(":params"):
+                ok = not frame.error and "Successfully set your parameters" in frame.status
+                log.append(f"{title}: {frame.command[:60]} {'set' if ok else 'REFUSED'}")
+            else:
+                ok = not frame.error and frame.rows > 0
+                log.append(f"{title}: {frame.rows} rows in the {frame.view} view")
+            if not ok:
+                shot = browser.screenshot(shots / f"guide-slide-{number}-{index}.png")
+                failures.append(
+                    f"slide {title!r}, block {index + 1}: {frame.error or frame.contents[:300]} "
+                    f"[{frame.status}] (screenshot: {shot})"
+                )
+        if number < slides:
+            drawer.get_by_text("Next", exact=True).click()
+            drawer.locator("h3").first.filter(has_not_text=title).wait_for(timeout=30_000)
+    return failures, log
+
+
+def test_the_guide_names_the_stored_study_its_scenario_and_a_country_it_hit(
+    demo_store: GraphStore,
+) -> None:
+    facts = guide_facts(demo_store)
+    assert facts is not None
+    assert facts.run_id == find_run(demo_store, facts.commodity)["id"]  # as `critmin results`
+    assert (facts.commodity, facts.source, facts.shock) == ("cobalt_oxides", "COD", 1.0)
+    assert facts.year == max(facts.years) == 2024
+    included = demo_store.records(
+        "MATCH (:Run {id: $run})-[:INCLUDES]->(s:Scenario {id: $id})-[:HIT]->(h:Impact)"
+        "-[:OF]->(:Country {iso3: $country}) WHERE NOT h.source RETURN s.sources AS sources",
+        run=facts.run_id,
+        id=facts.scenario,
+        country=facts.country,
+    )
+    assert included == [{"sources": ["COD"]}]

@@ -119,6 +119,21 @@ def test_compose_stack_serves_critmin_load_and_query(
                 "MATCH ()-[t:TRADES]->() RETURN count(t) AS n", database_="neo4j"
             ).records
             assert stored["n"] == expected
+            # docker-compose.yml bounds the transaction logs and lets Browser play local guides
+            settings = db.execute_query(
+                "SHOW SETTINGS YIELD name, value WHERE name IN $names RETURN name, value",
+                names=[
+                    "db.tx_log.rotation.retention_policy",
+                    "db.tx_log.rotation.size",
+                    "browser.remote_content_hostname_whitelist",
+                ],
+                database_="neo4j",
+            ).records
+            assert {r["name"]: r["value"] for r in settings} == {
+                "db.tx_log.rotation.retention_policy": "512M size",
+                "db.tx_log.rotation.size": "64.00MiB",
+                "browser.remote_content_hostname_whitelist": "127.0.0.1,localhost",
+            }
             # What the query must answer, computed here from the graph's own rows.
             flows = db.execute_query(
                 "MATCH (m:Commodity {id: 'cobalt_oxides'}) "

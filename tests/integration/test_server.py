@@ -182,3 +182,24 @@ def test_managed_home_is_owner_only_and_the_password_never_on_a_command_line(
     pid = managed_server.pid()
     assert pid is not None
     assert creds.password.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
+def test_transaction_logs_are_bounded_and_browser_may_fetch_guides_from_loopback(
+    server: ManagedNeo4j, store: GraphStore
+) -> None:
+    """The generated neo4j.conf carries the settings, and the running server took them (a
+    misspelt setting stops a Neo4j 5 start: strict validation)."""
+    conf = (server.home / "conf" / "neo4j.conf").read_text().splitlines()
+    wanted = {
+        "db.tx_log.rotation.retention_policy": "512M size",
+        "db.tx_log.rotation.size": "64.00MiB",
+        "browser.remote_content_hostname_whitelist": "127.0.0.1,localhost",
+    }
+    assert "db.tx_log.rotation.retention_policy=512M size" in conf
+    assert "db.tx_log.rotation.size=64M" in conf
+    assert "browser.remote_content_hostname_whitelist=127.0.0.1,localhost" in conf
+    rows = store.records(
+        "SHOW SETTINGS YIELD name, value WHERE name IN $names RETURN name, value",
+        names=list(wanted),
+    )
+    assert {row["name"]: row["value"] for row in rows} == wanted

@@ -46,6 +46,7 @@ __all__ = [
     "QueryError",
     "bind_query",
     "cypher_dir",
+    "cypher_literal",
     "load_library",
     "parse_assignments",
     "parse_query",
@@ -102,7 +103,7 @@ class Parameter:
     def signature(self) -> str:
         """``name: type`` with choices and default, as the header declares it."""
         kind = "|".join(f"'{c}'" for c in self.choices) if self.choices else self.type
-        default = "" if self.required else f" = {_cypher(self.default)}"
+        default = "" if self.required else f" = {cypher_literal(self.default)}"
         return f"{self.name}: {kind}{default}"
 
     def coerce(self, value: Any) -> Any:
@@ -198,6 +199,12 @@ class Query:
     path: Path | None = field(default=None, compare=False)
 
     @property
+    def body(self) -> str:
+        """The query without its ``//`` comment lines: what an analyst pastes into Browser."""
+        lines = (line.rstrip() for line in self.cypher.splitlines())
+        return "\n".join(line for line in lines if not line.lstrip().startswith("//")).strip()
+
+    @property
     def summary(self) -> str:
         """The first sentence of the description."""
         paragraph = " ".join(self.description.split("\n\n", 1)[0].split())
@@ -235,16 +242,22 @@ class Query:
         return ", ".join(p.signature for p in self.parameters) or "no parameters"
 
 
-def _cypher(value: Any) -> str:
-    """A Python value written as a Cypher literal (for messages and headers)."""
+def cypher_literal(value: Any) -> str:
+    """A Python value written as a Cypher literal (for messages, headers and ``:params`` lines).
+
+    >>> cypher_literal({"scenario": "sc_1", "years": [2023, 2024], "run_id": None})
+    "{scenario: 'sc_1', years: [2023, 2024], run_id: null}"
+    """
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    if isinstance(value, list):
-        return "[" + ", ".join(_cypher(v) for v in value) + "]"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(cypher_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {cypher_literal(v)}" for k, v in value.items()) + "}"
     return repr(value)
 
 

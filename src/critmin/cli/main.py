@@ -10,6 +10,7 @@ from critmin import __version__
 from critmin.cli import (
     cascade_cmd,
     demo_cmd,
+    guide_cmd,
     load_cmd,
     metrics_cmd,
     migrate_cmd,
@@ -39,6 +40,7 @@ app = typer.Typer(
 )
 app.command("demo")(demo_cmd.demo)
 app.add_typer(neo4j_cmd.app, name="neo4j")
+app.add_typer(guide_cmd.app, name="guide")
 app.add_typer(load_cmd.app, name="load")
 app.command("simulate")(simulate_cmd.simulate)
 app.command("sensitivity")(sensitivity_cmd.sensitivity_command)

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from critmin.cli.common import console, err_console, friendly
+from critmin.guide.process import (
+    GuideProcess,
+    guide_process,
+    log_file,
+    read_warm_report,
+    start_guide,
+    stop_guide,
+)
+from critmin.guide.serve import browser_guide_url, guide_url
 from critmin.server import ManagedNeo4j
 from critmin.server.managed import Credentials
 
@@ -17,6 +27,10 @@ BoltPort = Annotated[int | None, typer.Option(help="Bolt port (default 7687, or 
 HttpPort = Annotated[
     int | None, typer.Option(help="HTTP/Browser port (default 7474, or a free one).")
 ]
+GuidePort = Annotated[
+    int | None,
+    typer.Option(help="Port of the Browser guide's server (default 7480, or a free one)."),
+]
 NEVER_STARTED = "the managed server was never started: run `critmin neo4j start`"
 
 
@@ -25,25 +39,49 @@ def _say(line: str) -> None:
     console.print(line, soft_wrap=True, markup=False, highlight=False)
 
 
-def _say_connection(creds: Credentials) -> None:
+def _say_connection(creds: Credentials, guide: GuideProcess | None) -> None:
     _say(f"  Bolt:     {creds.uri}")
-    _say(f"  Browser:  {creds.browser_url}  (opens the connect form filled in)")
+    if guide is not None:
+        url = browser_guide_url(creds.browser_url, guide.port)
+        _say(f"  Browser:  {url}  (the connect form filled in, and the analyst's guide)")
+        _say(f"  guide:    :guide {guide_url(guide.port)}  (type it in Browser to reopen it)")
+    else:
+        _say(f"  Browser:  {creds.browser_url}  (opens the connect form filled in)")
     _say(f"  user:     {creds.user}")
     _say("  password: run `critmin neo4j password`")
 
 
+def _say_warm(home: Path) -> None:
+    report = read_warm_report(home)
+    if report is None:
+        _say("  plans:    the library's queries are being planned (first answers come sooner)")
+    elif report.get("failed"):
+        _say(
+            f"  plans:    {len(report['failed'])} queries could not be planned; "
+            f"see {log_file(home)}"
+        )
+    else:
+        _say(
+            f"  plans:    {report['queries']} library queries planned in {report['seconds']:.1f} s"
+        )
+
+
 @app.command()
 @friendly
-def start(bolt_port: BoltPort = None, http_port: HttpPort = None) -> None:
-    """Start the server (downloading its pinned jars once) and wait until it answers."""
+def start(
+    bolt_port: BoltPort = None, http_port: HttpPort = None, guide_port: GuidePort = None
+) -> None:
+    """Start the server (downloading its pinned jars once) and wait until it answers; start the
+    Browser guide's server beside it, which also plans the library's queries in the background."""
     server = ManagedNeo4j()
     was_running = server.status().running
     status = server.start(bolt_port, http_port, say=lambda msg: console.print(msg))
     creds = status.credentials
     assert creds is not None  # start() always stores credentials
+    guide = start_guide(status.home, guide_port)
     state = "already running" if was_running else "running"
     _say(f"Neo4j {status.version} {state} (pid {status.pid}), data in {status.home}")
-    _say_connection(creds)
+    _say_connection(creds, guide)
 
 
 @app.command()
@@ -51,6 +89,7 @@ def start(bolt_port: BoltPort = None, http_port: HttpPort = None) -> None:
 def stop() -> None:
     """Stop the server; its data stays for the next start."""
     server = ManagedNeo4j()
+    stop_guide(server.home)
     outcome = server.stop()
     if outcome == "killed":
         console.print(
@@ -72,7 +111,12 @@ def status() -> None:
     _say(f"Neo4j {info.version}: {'running, pid ' + str(info.pid) if info.running else 'stopped'}")
     _say(f"  home:     {info.home}")
     if creds:
-        _say_connection(creds)
+        guide = guide_process(info.home) if info.running else None
+        _say_connection(creds, guide)
+        if guide is not None:
+            _say_warm(info.home)
+        elif info.running:
+            _say("  guide:    not running; `critmin neo4j start` starts it")
     if not info.running:
         raise typer.Exit(1)
 

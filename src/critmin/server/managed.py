@@ -37,6 +37,12 @@ DEFAULT_HTTP_PORT = 7474
 START_TIMEOUT_S = 180.0
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 ADMIN_TOOL = "org.neo4j.cli.AdminTool"
+#: One transaction-log file's size, and how much of the logs is kept (Neo4j 5 settings
+#: ``db.tx_log.rotation.size`` and ``db.tx_log.rotation.retention_policy``).
+TX_LOG_ROTATION_SIZE = "64M"
+TX_LOG_RETENTION = "512M size"
+#: Hosts Browser may fetch remote content (guides) from: loopback only.
+GUIDE_HOSTS = "127.0.0.1,localhost"
 JVM_OPTIONS = (
     "-XX:+UseG1GC",
     "-XX:-OmitStackTraceInFastThrow",
@@ -202,8 +208,13 @@ class ManagedNeo4j:
             f"server.bolt.advertised_address=127.0.0.1:{credentials.bolt_port}",
             f"server.http.advertised_address=127.0.0.1:{credentials.http_port}",
             "server.https.enabled=false",
-            # Transaction-log files of 64 MiB instead of 256 MiB: a laptop's disk fills later.
-            "db.tx_log.rotation.size=64M",
+            # Transaction logs bounded: files of 64 MiB instead of 256 MiB, and at most
+            # TX_LOG_RETENTION of them kept (Neo4j's default keeps two days of logs, however
+            # large: 2.9 GB after eight sweeps). Older files go at the next checkpoint.
+            f"db.tx_log.rotation.size={TX_LOG_ROTATION_SIZE}",
+            f"db.tx_log.rotation.retention_policy={TX_LOG_RETENTION}",
+            # Browser may fetch guides from this machine only (critmin's guide server).
+            f"browser.remote_content_hostname_whitelist={GUIDE_HOSTS}",
             f"server.directories.data={self.home / 'data'}",
             f"server.directories.logs={self.home / 'logs'}",
             f"server.directories.plugins={self.home / 'plugins'}",
