@@ -33,7 +33,7 @@ from critmin.server import ManagedNeo4j
 from critmin.server.managed import Credentials
 from critmin.store.graph import GraphStore
 from critmin.store.guide_reads import guide_facts
-from critmin.store.scenarios import find_run
+from critmin.store.scenario_reads import find_run
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator

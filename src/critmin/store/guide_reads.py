@@ -3,9 +3,10 @@
 The guide (:mod:`critmin.guide`) fills every query's parameters with these values, so each block
 an analyst clicks answers on their own data. Reads only, parameters only.
 
-"The study" is chosen the way ``critmin results`` chooses it (:func:`~critmin.store.scenarios.
-find_run`): the latest complete sweep of every source, stockpiled runs left out. Of several
-commodities, the one whose study has the most scenarios is shown (``commodity=`` picks one).
+"The study" is chosen the way ``critmin results`` chooses it
+(:func:`~critmin.store.scenario_reads.find_run`): the latest complete sweep of every source,
+stockpiled runs left out. Of several commodities, the one whose study has the most scenarios
+is shown (``commodity=`` picks one).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from critmin.store.graph import GraphStore
-from critmin.store.scenarios import NoScenarios, find_run
+from critmin.store.scenario_reads import NoScenarios, find_run
 
 __all__ = ["GuideFacts", "StoreContents", "explain_plan", "guide_facts", "store_contents"]
 
