@@ -62,3 +62,18 @@ def test_a_guide_fetched_from_another_host_gets_no_cors_permission(guide: GuideP
     status, headers, _page = _get(guide.port, "https://attacker.example")
     assert status == 200  # the page is public on this machine; the other site may not read it
     assert "Access-Control-Allow-Origin" not in headers
+
+
+def test_guide_write_puts_the_page_for_any_server_in_a_file(
+    store: GraphStore, neo4j_env: None, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from critmin.cli.main import app
+
+    out = tmp_path / "guide.html"
+    result = CliRunner().invoke(app, ["guide", "write", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "run a study first" in out.read_text() and "<slide" in out.read_text()
+    refused = CliRunner().invoke(app, ["guide", "write", str(tmp_path / "no" / "such" / "g.html")])
+    assert refused.exit_code == 2 and "cannot write" in refused.output, refused.output

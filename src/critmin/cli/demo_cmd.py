@@ -11,6 +11,8 @@ import typer
 from critmin.cli.common import console, friendly, open_store
 from critmin.cli.load_cmd import show
 from critmin.cli.simulate_cmd import show_sources, sweep_with_progress
+from critmin.guide.process import start_guide
+from critmin.guide.serve import browser_guide_url
 from critmin.pipeline import DEMO_SWEEPS, load_demo, measure_demo_scenario
 from critmin.report import ScenarioChoice, build_report
 from critmin.server import ManagedNeo4j
@@ -24,12 +26,9 @@ def demo(
     top: Annotated[int, typer.Option(help="Rows of each table to print.")] = 10,
 ) -> None:
     """Start Neo4j, load the bundled sample, run the sweeps, print the tables, write the report."""
-    if not os.environ.get("NEO4J_URI"):
+    managed = not os.environ.get("NEO4J_URI")
+    if managed:
         status = ManagedNeo4j().start(say=lambda m: console.print(m))
-        assert status.credentials is not None
-        browser = status.credentials.browser_url
-    else:
-        browser = "your server's Browser (NEO4J_URI is set)"
     with open_store(None, None, None, None) as store:
         console.rule("1. Load the bundled real sample")
         for loaded in load_demo(store, data):
@@ -57,9 +56,25 @@ def demo(
         html = build_report(store, "cobalt_oxides", out / "report", scenarios=pictured, top=top)
         console.print(f"report: {html}")
     console.rule("Next")
-    console.print(f"Neo4j Browser: {browser}", soft_wrap=True, highlight=False)
-    console.print("password: run `critmin neo4j password`", soft_wrap=True, highlight=False)
-    console.print("Paste the queries of cypher/ there (README: Analysts).")
+    if managed:
+        # Started now that the data is stored: its planning of the queries sees the real graph.
+        guide = start_guide(status.home)
+        assert status.credentials is not None  # start() always stores them
+        browser = browser_guide_url(status.credentials.browser_url, guide.port)
+        console.print(f"Neo4j Browser: {browser}", soft_wrap=True, highlight=False)
+        console.print(
+            "It opens the analyst's guide (README: Analysts) beside the connect form; "
+            "password: run `critmin neo4j password`",
+            soft_wrap=True,
+            highlight=False,
+        )
+    else:
+        console.print(
+            "Neo4j Browser: your server's (NEO4J_URI is set); `critmin guide serve` serves the "
+            "analyst's guide for it (README: Analysts)",
+            soft_wrap=True,
+            highlight=False,
+        )
     console.print(
         "Tables: `critmin results sources --commodity cobalt_oxides --shock 0.5 "
         f"--out {out}/t2.csv`"

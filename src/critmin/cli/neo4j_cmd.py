@@ -11,6 +11,7 @@ import typer
 from critmin.cli.common import console, err_console, friendly
 from critmin.guide.process import (
     GuideProcess,
+    GuideStartFailed,
     guide_process,
     log_file,
     read_warm_report,
@@ -78,7 +79,11 @@ def start(
     status = server.start(bolt_port, http_port, say=lambda msg: console.print(msg))
     creds = status.credentials
     assert creds is not None  # start() always stores credentials
-    guide = start_guide(status.home, guide_port)
+    try:
+        guide: GuideProcess | None = start_guide(status.home, guide_port)
+    except GuideStartFailed as exc:  # Neo4j runs: say what is missing, do not fail the start
+        err_console.print(f"warning: no guide: {exc}", highlight=False, soft_wrap=True)
+        guide = None
     state = "already running" if was_running else "running"
     _say(f"Neo4j {status.version} {state} (pid {status.pid}), data in {status.home}")
     _say_connection(creds, guide)
@@ -87,7 +92,7 @@ def start(
 @app.command()
 @friendly
 def stop() -> None:
-    """Stop the server; its data stays for the next start."""
+    """Stop the server and its guide server; the data stays for the next start."""
     server = ManagedNeo4j()
     stop_guide(server.home)
     outcome = server.stop()
