@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 from critmin.loader.chains import load_chains, read_chains
-from critmin.loader.commodities import load_groups
+from critmin.loader.commodities import CommodityGroup, load_groups
 from critmin.loader.errors import InputError
 from critmin.loader.files import Source
 from critmin.loader.metal import metal_content, read_metal_content
 from critmin.loader.reference import check_totals
-from critmin.store.networks import negative_consumption
+from critmin.store import networks
+from critmin.store.loading import with_metal
+from critmin.store.networks import StaleMetal, negative_consumption, read_panel
 
 REFERENCE = (
     Path(__file__).resolve().parents[2]
@@ -179,3 +182,60 @@ def test_check_totals_against_the_reference_file() -> None:
     assert not bool(checked.loc[(2024, "810520"), "ok"])  # nothing loaded for it
     half = check_totals(flows.iloc[:1], REFERENCE).set_index(["year", "hs"])
     assert half.loc[(2024, "260500"), "tonnes_ratio"] == pytest.approx(0.5)
+
+
+class FakeStore:
+    """Answers read_panel's flows and production queries from frames, as Neo4j would."""
+
+    def __init__(self, rows: pd.DataFrame, production: pd.DataFrame) -> None:
+        self.rows, self.production = rows, production
+
+    def query(self, cypher: str, **parameters: Any) -> pd.DataFrame:
+        if cypher == networks.GROUP_FLOWS:
+            return self.rows[self.rows["year"].isin(parameters["years"])].reset_index(drop=True)
+        if cypher == networks.GROUP_PRODUCTION:
+            return self.production
+        raise AssertionError(cypher)
+
+
+def _stored(rows: list[tuple[str, str, float | None, float]]) -> pd.DataFrame:
+    """TRADES rows of 2024 HS 282200 as the loader stores them (contained metal included)."""
+    frame = pd.DataFrame(rows, columns=["exporter", "importer", "tonnes", "value_usd"])
+    return with_metal(frame.assign(year=2024, hs="282200"))
+
+
+def test_metal_panels_impute_combine_production_and_list_inconsistencies() -> None:
+    rows = _stored(
+        [
+            ("COD", "CHN", 100.0, 950_000.0),
+            ("FIN", "BEL", 10.0, 184_000.0),
+            ("COD", "ZAF", None, 9_500.0),  # no tonnes: metal imputed at COD's metal per USD
+        ]
+    )
+    mine = pd.DataFrame({"year": [2024], "country": ["COD"], "quantity": [300.0]})
+    store: Any = FakeStore(rows, mine)
+    group = CommodityGroup("cobalt_oxides", "Cobalt oxides", ("282200",), "cobalt")
+    panel = read_panel(store, group, [2024], "metal")
+    assert panel.unit == "t_metal" and "central metal-content factors" in panel.notes[0]
+    flows = {(r.exporter, r.importer): r.quantity for r in panel.flows.itertuples()}
+    assert flows == pytest.approx({("COD", "CHN"): 35.0, ("FIN", "BEL"): 7.2, ("COD", "ZAF"): 0.35})
+    assert panel.imputed_share == {2024: pytest.approx(1 / 3)}
+    assert list(panel.production["quantity"]) == [300.0]
+    listed = panel.inconsistencies()
+    assert listed[["country", "D", "largest_exports"]].to_dict("records") == [
+        {"country": "FIN", "D": pytest.approx(-7.2), "largest_exports": "BEL 7"}
+    ]
+    low = read_panel(store, group, [2024], "metal", content="low")
+    assert low.flows["quantity"].sum() == pytest.approx(20.0 + 6.34 + 0.2)
+    gross = read_panel(store, group, [2024], "tonnes")
+    assert gross.production.empty and "production left out" in gross.notes[0]
+
+
+def test_metal_loaded_with_another_table_is_refused() -> None:
+    rows = _stored([("COD", "CHN", 100.0, 950_000.0)]).assign(metal_version="older")
+    store: Any = FakeStore(rows, pd.DataFrame(columns=["year", "country", "quantity"]))
+    group = CommodityGroup("cobalt_oxides", "Cobalt oxides", ("282200",), "cobalt")
+    with pytest.raises(StaleMetal, match="another table"):
+        read_panel(store, group, [2024], "metal")
+    # Gross tonnes and USD do not depend on the factors.
+    assert read_panel(store, group, [2024], "tonnes").flows["quantity"].sum() == 100.0
