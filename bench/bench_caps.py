@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -110,6 +111,81 @@ def run_all(
     return spent, np.concatenate(rounds), np.concatenate(losses)
 
 
+def compare_variants(
+    panel: dict[int, TradeNetwork], repeats: int, revision: str | None = None
+) -> dict[str, Any]:
+    """Every exporter of ``panel`` at 1.0 and 0.5 through each variant's loop, in turns.
+
+    Returns ``runs``, ``paper_identical_to_baseline`` and per variant its best CPU seconds,
+    ms per run, ratio to ``paper``, rounds and microseconds per round.
+    """
+    from critmin.simulator.kernel import cascade
+
+    revision = revision or baseline_revision()
+    base = Parameters().resolved("t")
+    work = []
+    for network in panel.values():
+        links = Links.of(network)
+        sources = network.exports[network.exports > 0].index
+        plans = [plan(network, [Shock(s, f)], base.mode) for f in (1.0, 0.5) for s in sources]
+        work.append((network, links, kernel_inputs(network, links, plans), len(plans)))
+    runs = sum(w[3] for w in work)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        old = load_kernel(revision, Path(scratch))
+        contenders: dict[str, tuple[Callable[..., None], Parameters, bool]] = {
+            "baseline": (old, base, True),
+            **{n: (cascade, Parameters(**v).resolved("t"), False) for n, v in VARIANTS.items()},
+        }
+        for kernel, params, is_old in contenders.values():  # compile (or load the cache)
+            run_all(kernel, work[:1], params, is_old)
+        best = dict.fromkeys(contenders, float("inf"))
+        seen: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for _ in range(repeats):
+            for name, (kernel, params, is_old) in contenders.items():
+                spent, rounds, losses = run_all(kernel, work, params, is_old)
+                best[name] = min(best[name], spent)
+                seen[name] = (rounds, losses)
+    return {
+        "baseline_revision": short(revision),
+        "runs": runs,
+        "paper_identical_to_baseline": bool(np.array_equal(seen["baseline"][1], seen["paper"][1])),
+        "variants": {
+            name: {
+                "cpu_s": best[name],
+                "ms_per_run": best[name] / runs * 1e3,
+                "ratio_to_paper": best[name] / best["paper"],
+                "rounds_mean": float(seen[name][0].mean()),
+                "rounds_total": int(seen[name][0].sum()),
+                "us_per_round": best[name] / max(int(seen[name][0].sum()), 1) * 1e6,
+            }
+            for name in contenders
+        },
+    }
+
+
+def short(revision: str) -> str:
+    """``revision`` as a short commit id."""
+    return subprocess.run(
+        ["git", "rev-parse", "--short", revision], cwd=ROOT, capture_output=True, text=True,
+        check=True,
+    ).stdout.strip()  # fmt: skip
+
+
+def print_variants(figures: dict[str, Any], repeats: int) -> None:
+    print(
+        f"{figures['runs']} runs (shocks 1.0 and 0.5), one thread, best of {repeats}, loop "
+        f"before the cap = {figures['baseline_revision']}; paper's losses identical to it: "
+        f"{figures['paper_identical_to_baseline']}"
+    )
+    for name, v in figures["variants"].items():
+        print(
+            f"  {name:12s} {v['cpu_s']:7.2f} s CPU  {v['ms_per_run']:6.3f} ms/run  "
+            f"x{v['ratio_to_paper']:.3f} of paper  {v['rounds_mean']:7.1f} rounds/run  "
+            f"{v['us_per_round']:6.2f} us/round"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=2025)
@@ -127,68 +203,14 @@ def main() -> None:
         "machine": machine(),
         "parameters": {k: v for k, v in vars(args).items() if k not in ("out", "baseline")},
     }
-    figures["parameters"]["baseline"] = subprocess.run(
-        ["git", "rev-parse", "--short", revision], cwd=ROOT, capture_output=True, text=True,
-        check=True,
-    ).stdout.strip()  # fmt: skip
     print("machine:", json.dumps(figures["machine"]))
     print("parameters:", json.dumps(figures["parameters"]))
-
-    from critmin.simulator.kernel import cascade
-
     panel = synthetic_panel(
         args.seed, args.countries, args.links, args.years, args.producers, args.exporter_share
     )
-    base = Parameters().resolved("t")
-    work = []
-    for network in panel.values():
-        links = Links.of(network)
-        sources = network.exports[network.exports > 0].index
-        plans = [plan(network, [Shock(s, f)], base.mode) for f in (1.0, 0.5) for s in sources]
-        work.append((network, links, kernel_inputs(network, links, plans), len(plans)))
-    runs = sum(w[3] for w in work)
-
-    with tempfile.TemporaryDirectory() as scratch:
-        old = load_kernel(revision, Path(scratch))
-        contenders: dict[str, tuple[Callable[..., None], Parameters, bool]] = {
-            "baseline": (old, base, True),
-            **{
-                name: (cascade, Parameters(**v).resolved("t"), False)
-                for name, v in VARIANTS.items()
-            },
-        }
-        for kernel, params, is_old in contenders.values():  # compile (or load the cache)
-            run_all(kernel, work[:1], params, is_old)
-        best = dict.fromkeys(contenders, float("inf"))
-        seen: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for _ in range(args.repeats):
-            for name, (kernel, params, is_old) in contenders.items():
-                spent, rounds, losses = run_all(kernel, work, params, is_old)
-                best[name] = min(best[name], spent)
-                seen[name] = (rounds, losses)
-    same = bool(np.array_equal(seen["baseline"][1], seen["paper"][1]))
-    figures["runs"] = runs
-    figures["paper_identical_to_baseline"] = same
-    figures["variants"] = {
-        name: {
-            "cpu_s": best[name],
-            "ms_per_run": best[name] / runs * 1e3,
-            "ratio_to_paper": best[name] / best["paper"],
-            "rounds_mean": float(seen[name][0].mean()),
-            "rounds_total": int(seen[name][0].sum()),
-            "us_per_round": best[name] / max(int(seen[name][0].sum()), 1) * 1e6,
-        }
-        for name in contenders
-    }
-    figures["machine"]["load_average_1min_at_end"] = __import__("os").getloadavg()[0]
-    print(f"{runs} runs ({args.years} years, shocks 1.0 and 0.5), one thread, best of "
-          f"{args.repeats}; paper's losses identical to the baseline's: {same}")  # fmt: skip
-    for name, v in figures["variants"].items():
-        print(
-            f"  {name:12s} {v['cpu_s']:7.2f} s CPU  {v['ms_per_run']:6.3f} ms/run  "
-            f"x{v['ratio_to_paper']:.3f} of paper  {v['rounds_mean']:7.1f} rounds/run  "
-            f"{v['us_per_round']:6.2f} us/round"
-        )
+    figures.update(compare_variants(panel, args.repeats, revision))
+    figures["machine"]["load_average_1min_at_end"] = os.getloadavg()[0]
+    print_variants(figures, args.repeats)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"figures written to {args.out.name}")

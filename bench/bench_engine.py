@@ -228,6 +228,13 @@ def main() -> None:
         "years x 2 shocks; real BACI networks have about 0.55, and much shorter cascades",
     )
     parser.add_argument("--sample", type=int, default=48, help="runs timed on both engines")
+    parser.add_argument(
+        "--caps-years",
+        type=int,
+        default=4,
+        help="years of the panel run through the loop under each preset and cap, beside the "
+        "loop before the consumption cap (bench/bench_caps.py); 0 skips it",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the figures")
     args = parser.parse_args()
     fractions = (1.0, 0.5)
@@ -280,6 +287,13 @@ def main() -> None:
     reference_s = sample["reference_per_round_s"] * full["rounds"]["total"]
     full["reference_extrapolated_s"] = reference_s
     full["speedup_sweep"] = reference_s / full["fast_simulation_s"]
+    if args.caps_years > 0:
+        from bench.bench_caps import compare_variants, print_variants
+
+        years = dict(itertools.islice(panel.items(), args.caps_years))
+        figures["caps"] = compare_variants(years, repeats=3)
+        print("the loop under each model variant (demand_cap, supplier_cap), side by side:")
+        print_variants(figures["caps"], repeats=3)
     figures["machine"]["load_average_1min_at_end"] = os.getloadavg()[0]
     runs = full["runs"]
     print(f"full sweep, {runs} runs; rounds per run: {json.dumps(full['rounds'])}")

@@ -232,6 +232,7 @@ class ChainCase:
     stages: list[TradeNetwork]
     shocks: list[Shock]
     parameters: dict[str, Any]
+    stockpiles: dict[int, dict[str, float]] = field(default_factory=dict)
 
 
 @st.composite
@@ -252,15 +253,18 @@ def chains(draw: st.DrawFn, decoupled: bool = False) -> ChainCase:
         stages.append(network)
         if stage == 0 or draw(st.booleans()):
             found += shocks(draw, names, stage)
-    return ChainCase(
-        stages,
-        deduplicated(found, params["mode"]) or [Shock(NAMES[0], 1.0, mode="production")],
-        params,
-    )
+    stock = {}
+    for stage, network in enumerate(stages):
+        holders = draw(st.lists(st.sampled_from(network.countries), max_size=2, unique=True))
+        stock[stage] = {c: draw(st.sampled_from([0.0, 1.0, 30.0, 1e6])) for c in holders}
+    fallback = [Shock(stages[0].countries[0], 1.0, mode="production")]
+    return ChainCase(stages, deduplicated(found, params["mode"]) or fallback, params, stock)
 
 
 def run_chain(case: ChainCase, engine: str) -> ChainResult:
-    return simulate_chain(case.stages, case.shocks, engine=engine, **case.parameters)
+    return simulate_chain(
+        case.stages, case.shocks, stockpiles=case.stockpiles, engine=engine, **case.parameters
+    )
 
 
 @settings(max_examples=120, deadline=None)
@@ -297,7 +301,13 @@ def test_chain_without_downstream_output_decouples(case: ChainCase, engine: str)
         if not own:
             assert stage.initial_shock == 0 and (stage.demand_loss == 0).all()
             continue
-        alone = simulate(_aligned(case.stages[k], union), own, engine=engine, **case.parameters)
+        alone = simulate(
+            _aligned(case.stages[k], union),
+            own,
+            stockpiles=case.stockpiles.get(k),
+            engine=engine,
+            **case.parameters,
+        )
         for name in ("demand_loss", "stock_drawn", "unbalanced", "gross_hit", "failed"):
             pd.testing.assert_series_equal(getattr(stage, name), getattr(alone, name))
         pd.testing.assert_frame_equal(stage.transmitted, alone.transmitted)
@@ -363,3 +373,15 @@ def test_chain_sweep_matches_simulate_chain() -> None:
     assert not across.source_table().empty
     with pytest.raises(ValueError, match="source_stage <= stage"):
         result.stage(0, source_stage=1)
+
+
+def test_capped_cut_never_drives_a_flow_negative() -> None:
+    """Regression (found by the decoupling test): c + extra = E rounded one ulp above E, and
+    the reference engine's flow went to -1e-13, which the final network refused."""
+    W = np.array([[0.0, 1361.99535089], [1639.23756102, 0.0]])
+    net = TradeNetwork(("ARG", "BRA"), W, np.zeros(2))
+    params = {"alpha": 0.15625, "demand_cap": "consumption", "max_rounds": 300}
+    reference = simulate(net, Shock("BRA", 1.0), engine="reference", **params)
+    assert reference.final_flows is not None
+    assert (reference.final_flows["quantity"] >= 0).all()
+    assert_agree(simulate(net, Shock("BRA", 1.0), **params), reference)

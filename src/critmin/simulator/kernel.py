@@ -81,6 +81,9 @@ def cascade(
     supplier = np.empty(n)  # 1 where a country may be asked for more exports, 0 for sources
     scale = np.empty(n)  # supplier, scaled down by supplier_cap="supply"
     stock = np.empty(n)  # remaining stockpiles
+    # With the supply cap, the link pass sums what each importer is granted, for step 4 after
+    # it; with the consumption cap, step 4 comes before that pass, which sums the grants first.
+    grant_in_links = cap_supply and not cap_consumption
     for r in runs:
         loss, drawn, hit, first = out_loss[r], out_drawn[r], out_hit[r], out_first[r]
         unbalanced = out_unbalanced[r]
@@ -193,7 +196,9 @@ def cascade(
                         excess = 0.0
                     extra = min(excess, max(exports[i] - cut_of[i], 0.0))
                     if extra > 0.0:
-                        cut_share[i] = (cut_of[i] + extra) / exports[i]
+                        cut_share[i] = min(
+                            (cut_of[i] + extra) / exports[i], 1.0
+                        )  # sum may round up
                     unbalanced[i] += excess - extra
                     loss[i] += settled + (excess - extra)
             # Steps 5 and 6: the flows change; who passed how much loss to whom. The totals
@@ -217,7 +222,7 @@ def cascade(
                     total += new
                     requested += g
                     x[v] += c
-                    if cap_supply and not cap_consumption:
+                    if grant_in_links:
                         granted[v] += g
                     next_eligible_imports[v] += new * supplier[u]
                     forward[e] += c

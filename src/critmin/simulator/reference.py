@@ -111,7 +111,8 @@ def run_reference(network: TradeNetwork, plan: Plan, params: Parameters) -> RunA
             settled[small] += excess[small]
             excess[small] = 0.0
             extra = np.minimum(excess, np.maximum(E - c, 0.0))
-            C = _spread(c + extra, E)[:, None] * W
+            # The share of each export link cut: c + extra <= E, but its sum may round above.
+            C = np.minimum(_spread(c + extra, E), 1.0)[:, None] * W
             unbalanced += excess - extra
             L += settled + (excess - extra)
         else:
