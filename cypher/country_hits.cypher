@@ -5,9 +5,9 @@
 //
 // @param country: string                          ISO3 code of the country hit
 // @param commodity: string                        commodity group id
-// @param shock: float = null                      share of exports cut; null = any
+// @param shock: float[0..1] = null                share of exports cut; null = any
 // @param run_id: string = null                    one sweep (see sweeps); null = any complete
-// @param limit: integer = 25                      rows returned
+// @param limit: integer[1..] = 25                 rows returned
 //
 // :params {country: 'ZAF', commodity: 'cobalt_oxides', shock: 1.0, run_id: null, limit: 25}
 MATCH (c:Country {iso3: $country})<-[:OF]-(h:Impact)<-[:HIT]-(s:Scenario {commodity: $commodity})

@@ -6,9 +6,9 @@
 //
 // @param scenario: string              Scenario id (see find_scenarios)
 // @param target: string                ISO3 code of the country the paths end at
-// @param max_hops: integer = 4         longest path, in hops (1 to 6)
-// @param min_share: float = 0.01       smallest hop kept, as a share of the initial shock
-// @param limit: integer = 10           paths returned
+// @param max_hops: integer[1..6] = 4   longest path, in hops (1 to 6)
+// @param min_share: float[0..1] = 0.01 smallest hop kept, as a share of the initial shock
+// @param limit: integer[1..] = 10      paths returned
 //
 // :params {scenario: 'sc_35bec6c4ce1f085e8eaf', target: 'CHN', max_hops: 4, min_share: 0.01, limit: 10}
 MATCH (s:Scenario {id: $scenario})-[:HIT]->(start:Impact {source: true})

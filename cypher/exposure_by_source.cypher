@@ -6,10 +6,10 @@
 //
 // @param commodity: string                        commodity group id
 // @param country: string                          ISO3 code of the exposed country
-// @param shock: float                             share of exports cut
+// @param shock: float[0..1]                       share of exports cut
 // @param mode: 'export'|'production' = 'export'   what the shock cut
 // @param run_id: string = null                    one sweep (see sweeps); null = the latest
-// @param limit: integer = 10                      rows returned
+// @param limit: integer[1..] = 10                 rows returned
 //
 // :params {commodity: 'cobalt_oxides', country: 'CHN', shock: 1.0, mode: 'export', run_id: null, limit: 10}
 MATCH (r:Run {commodity: $commodity})

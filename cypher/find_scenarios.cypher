@@ -5,10 +5,10 @@
 // same scenario has the same id in every database.
 //
 // @param commodity: string            commodity group id
-// @param year: integer = null         scenario year; null = any
+// @param year: integer[1900..2100] = null         scenario year; null = any
 // @param source: string = null        ISO3 code among the shocked sources; null = any
-// @param shock: float = null          share of exports cut; null = any
-// @param limit: integer = 50          rows returned
+// @param shock: float[0..1] = null    share of exports cut; null = any
+// @param limit: integer[1..] = 50     rows returned
 //
 // :params {commodity: 'cobalt_oxides', year: 2024, source: 'COD', shock: null, limit: 50}
 MATCH (s:Scenario {commodity: $commodity})

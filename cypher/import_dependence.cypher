@@ -5,9 +5,9 @@
 // the group's HS codes; tonnes are the reported ones. Largest importers first.
 //
 // @param commodity: string                            commodity group id
-// @param year: integer                                trade year
+// @param year: integer[1900..2100]                    trade year
 // @param measure: 'tonnes'|'value_usd' = 'tonnes'     which TRADES quantity to sum
-// @param limit: integer = 20                          rows returned
+// @param limit: integer[1..] = 20                     rows returned
 //
 // :params {commodity: 'cobalt_oxides', year: 2024, measure: 'tonnes', limit: 20}
 MATCH (m:Commodity {id: $commodity})

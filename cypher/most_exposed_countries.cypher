@@ -6,10 +6,10 @@
 // unit (column unit: t or USD), rounded for reading (tonnes to 3 decimals, USD to whole dollars).
 //
 // @param commodity: string                        commodity group id
-// @param shock: float                             share of exports cut (1.0 and 0.5 in the study)
+// @param shock: float[0..1]                       share of exports cut (1.0 and 0.5 in the study)
 // @param mode: 'export'|'production' = 'export'   what the shock cut
 // @param run_id: string = null                    one sweep (see sweeps); null = the latest
-// @param limit: integer = 20                      rows returned
+// @param limit: integer[1..] = 20                 rows returned
 //
 // :params {commodity: 'cobalt_oxides', shock: 1.0, mode: 'export', run_id: null, limit: 20}
 MATCH (r:Run {commodity: $commodity})

@@ -5,7 +5,7 @@
 // decimals for reading.
 //
 // @param commodity: string            commodity group id
-// @param year: integer = null         scenario year; null = any
+// @param year: integer[1900..2100] = null         scenario year; null = any
 // @param source: string = null        ISO3 code among the shocked sources; null = any
 //
 // :params {commodity: 'cobalt_oxides', year: 2024, source: 'COD'}

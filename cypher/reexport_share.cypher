@@ -13,9 +13,9 @@
 // tonnes count as 0 here; the simulator imputes them from value).
 //
 // @param commodity: string                            commodity group id
-// @param year: integer                                trade year
+// @param year: integer[1900..2100]                    trade year
 // @param measure: 'tonnes'|'value_usd' = 'tonnes'     which TRADES quantity to sum
-// @param limit: integer = 20                          rows returned
+// @param limit: integer[1..] = 20                     rows returned
 //
 // :params {commodity: 'cobalt_oxides', year: 2024, measure: 'tonnes', limit: 20}
 MATCH (m:Commodity {id: $commodity})

@@ -16,7 +16,7 @@
 // rounded to 3 decimals for reading.
 //
 // @param scenario: string          Scenario id (see find_scenarios)
-// @param limit: integer = 100      rows returned, largest loss of weight first
+// @param limit: integer[1..] = 100      rows returned, largest loss of weight first
 //
 // :params {scenario: 'sc_35bec6c4ce1f085e8eaf', limit: 100}
 MATCH (s:Scenario {id: $scenario})

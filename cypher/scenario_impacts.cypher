@@ -4,7 +4,7 @@
 // itself). Rounded for reading (shares to 4 decimals).
 //
 // @param scenario: string          Scenario id (see find_scenarios)
-// @param limit: integer = 20       rows returned, largest loss first
+// @param limit: integer[1..] = 20  rows returned, largest loss first
 //
 // :params {scenario: 'sc_35bec6c4ce1f085e8eaf', limit: 20}
 MATCH (s:Scenario {id: $scenario})-[:HIT]->(h:Impact)-[:OF]->(c:Country)

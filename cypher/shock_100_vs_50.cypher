@@ -7,7 +7,7 @@
 //
 // @param commodity: string                        commodity group id
 // @param source: string                           ISO3 code of the shocked exporter
-// @param year: integer                            scenario year
+// @param year: integer[1900..2100]                scenario year
 // @param mode: 'export'|'production' = 'export'   what the shock cut
 // @param run_id: string = null                    restrict to one sweep; null = any
 //

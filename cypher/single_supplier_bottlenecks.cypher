@@ -4,10 +4,10 @@
 // Trade summed over the group's HS codes; tonnes are the reported ones. Largest importers first.
 //
 // @param commodity: string                            commodity group id
-// @param year: integer                                trade year
-// @param threshold: float = 0.8                       smallest share of imports from one supplier
+// @param year: integer[1900..2100]                    trade year
+// @param threshold: float[0..1] = 0.8                 smallest share of imports from one supplier
 // @param measure: 'tonnes'|'value_usd' = 'tonnes'     which TRADES quantity to sum
-// @param limit: integer = 20                          rows returned
+// @param limit: integer[1..] = 20                     rows returned
 //
 // :params {commodity: 'cobalt_oxides', year: 2024, threshold: 0.8, measure: 'tonnes', limit: 20}
 MATCH (m:Commodity {id: $commodity})

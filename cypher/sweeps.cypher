@@ -5,7 +5,7 @@
 // how many scenarios it stored.
 //
 // @param commodity: string = null     commodity group id; null = every commodity
-// @param limit: integer = 50          rows returned
+// @param limit: integer[1..] = 50     rows returned
 //
 // :params {commodity: 'cobalt_oxides', limit: 50}
 MATCH (r:Run)

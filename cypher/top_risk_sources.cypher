@@ -8,10 +8,10 @@
 // no unit.
 //
 // @param commodity: string                        commodity group id, as in (:Commodity {id})
-// @param shock: float                             share of exports cut (1.0 and 0.5 in the study)
+// @param shock: float[0..1]                       share of exports cut (1.0 and 0.5 in the study)
 // @param mode: 'export'|'production' = 'export'   what the shock cut
 // @param run_id: string = null                    one sweep (see sweeps); null = the latest
-// @param limit: integer = 10                      rows returned
+// @param limit: integer[1..] = 10                 rows returned
 //
 // :params {commodity: 'cobalt_oxides', shock: 1.0, mode: 'export', run_id: null, limit: 10}
 MATCH (r:Run {commodity: $commodity})

@@ -120,14 +120,18 @@ def read_input(
     release holds every product; a commodity group's ``hs_codes`` are what a study needs).
     """
     read = LOADERS[what][0]
-    if what == "trades":
-        data: TradeData | ProductionData = read(
-            list(files), format, unmapped_tolerance=unmapped_tolerance, hs=hs or None
-        )
-    elif unmapped_tolerance or hs:
+    if what != "trades" and (unmapped_tolerance or hs):
         raise InvalidParameters("--unmapped-tolerance and --hs apply to trade flows only")
-    else:
-        data = read(list(files), format)
+    try:
+        if what == "trades":
+            data: TradeData | ProductionData = read(
+                list(files), format, unmapped_tolerance=unmapped_tolerance, hs=hs or None
+            )
+        else:
+            data = read(list(files), format)
+    except KeyboardInterrupt as exc:
+        exc.add_note("while the files were read and checked: nothing was written")
+        raise
     return data
 
 
@@ -154,12 +158,22 @@ def write_input(
     frame = getattr(data, attribute)
     named = set(frame["commodity"]) if "commodity" in frame else set()
     rows = commodity_rows(commodities, also=sorted(named))
-    if dry_run:
-        return LoadOutcome(data, plan_load(store, kind, frame, names, rows), 0)
-    ensure_schema(store)
-    with exclusive(store, "load", holder_label(holder), on_wait=on_wait):
-        plan = plan_load(store, kind, frame, names, rows)
-        written = apply_plan(store, plan, batch_size, progress)
+    plan: LoadPlan | None = None
+    try:
+        if dry_run:
+            return LoadOutcome(data, plan_load(store, kind, frame, names, rows), 0)
+        ensure_schema(store)
+        with exclusive(store, "load", holder_label(holder), on_wait=on_wait):
+            plan = plan_load(store, kind, frame, names, rows)
+            written = apply_plan(store, plan, batch_size, progress)  # notes what it wrote
+    except BaseException as exc:
+        if plan is None:
+            exc.add_note(
+                f"the load of {len(frame):,} rows stopped before writing anything (while it "
+                "waited for the load lease or compared the rows with the graph): the database "
+                "is as it was; re-run the same command"
+            )
+        raise
     return LoadOutcome(data, plan, written)
 
 

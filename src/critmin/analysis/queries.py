@@ -13,7 +13,10 @@ Each ``NAME.cypher`` file opens with a ``//`` comment header, then the query::
     MATCH ...
 
 Types are ``string``, ``integer``, ``float``, ``boolean`` and ``list<...>`` of the first three;
-a parameter with a default may be left out (the default is sent), one without is required. The
+a number may declare its bounds, both inclusive, either end open: ``integer[1..6]``,
+``float[0..1]``, ``integer[1..]`` (a list's bounds hold for each item); a value outside them is
+refused with the bound named, never capped. A parameter with a default may be left out (the
+default is sent), one without is required. The
 ``:param`` line is what an analyst pastes into Neo4j Browser, so it must set every parameter.
 Values given as text (``--param shock=0.5``) are converted to the declared type;
 ``list<...>`` values are comma-separated, and ``list<integer>`` accepts ranges (``2019-2021``).
@@ -28,7 +31,7 @@ import math
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -58,6 +61,7 @@ ENV_VAR = "CRITMIN_CYPHER_DIR"
 
 SCALARS = ("string", "integer", "float", "boolean")
 TYPES = SCALARS + tuple(f"list<{t}>" for t in SCALARS[:3])
+NUMBERS = ("integer", "float", "list<integer>", "list<float>")
 
 _REQUIRED = object()
 _PARAM_LINE = re.compile(
@@ -66,6 +70,7 @@ _PARAM_LINE = re.compile(
 )
 _EXAMPLE = re.compile(r"^:params?\s+(?P<map>\{.*\})\s*$")
 _USED = re.compile(r"\$([A-Za-z_]\w*)")
+_BOUNDS = re.compile(r"(?P<type>[a-z<>]+)\[(?P<low>[^\]]*?)\.\.(?P<high>[^\]]*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
@@ -94,17 +99,27 @@ class Parameter:
     help: str = ""
     default: Any = _REQUIRED
     choices: tuple[str, ...] = ()
+    #: Inclusive bounds of a number (of each item of a list); None: open.
+    low: float | None = None
+    high: float | None = None
 
     @property
     def required(self) -> bool:
         return self.default is _REQUIRED
 
     @property
+    def bounds(self) -> str:
+        """``[low..high]`` as declared, or ``""`` when the parameter has none."""
+        if self.low is None and self.high is None:
+            return ""
+        return f"[{_bound(self.low)}..{_bound(self.high)}]"
+
+    @property
     def signature(self) -> str:
-        """``name: type`` with choices and default, as the header declares it."""
+        """``name: type`` with bounds, choices and default, as the header declares it."""
         kind = "|".join(f"'{c}'" for c in self.choices) if self.choices else self.type
         default = "" if self.required else f" = {cypher_literal(self.default)}"
-        return f"{self.name}: {kind}{default}"
+        return f"{self.name}: {kind}{self.bounds}{default}"
 
     def coerce(self, value: Any) -> Any:
         """``value`` (text from a command line, or a Python value) as the declared type."""
@@ -147,7 +162,29 @@ class Parameter:
             raise QueryError(
                 f"parameter {self.name} must be one of {', '.join(self.choices)}, got {value!r}"
             )
+        if isinstance(converted, int | float) and not self._within(converted):
+            raise QueryError(
+                f"parameter {self.name} must be {_range(self.low, self.high)} "
+                f"({self.signature}), got {value!r}"
+            )
         return converted
+
+    def _within(self, number: float) -> bool:
+        return (self.low is None or number >= self.low) and (
+            self.high is None or number <= self.high
+        )
+
+
+def _bound(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _range(low: float | None, high: float | None) -> str:
+    if low is None:
+        return f"at most {high:g}"
+    if high is None:
+        return f"at least {low:g}"
+    return f"between {low:g} and {high:g}"
 
 
 #: Neo4j integers are signed 64-bit: a larger one cannot be sent.
@@ -314,9 +351,22 @@ def _parameter(line: str, where: str) -> Parameter:
     if kind.startswith("'"):
         choices = tuple(c.strip("'") for c in kind.split("|"))
         kind = "string"
+    low = high = None
+    if bounded := _BOUNDS.fullmatch(kind):
+        kind = bounded["type"]
+        if kind not in NUMBERS:
+            raise QueryError(f"{where}: bounds apply to numbers only, not to {kind}")
+        try:
+            low, high = (float(b) if b.strip() else None for b in (bounded["low"], bounded["high"]))
+        except ValueError:
+            raise QueryError(
+                f"{where}: write bounds as [low..high], got {match['type']!r}"
+            ) from None
     if kind not in TYPES:
         raise QueryError(f"{where}: unknown type {kind!r}; use one of {', '.join(TYPES)}")
-    parameter = Parameter(match["name"], kind, match["help"].strip(), choices=choices)
+    parameter = Parameter(
+        match["name"], kind, match["help"].strip(), choices=choices, low=low, high=high
+    )
     if match["default"] is None:
         return parameter
     try:
@@ -324,7 +374,7 @@ def _parameter(line: str, where: str) -> Parameter:
         default = None if literal is None else parameter.coerce(literal)
     except (LiteralError, QueryError) as exc:
         raise QueryError(f"{where}: bad default for {parameter.name}: {exc}") from None
-    return Parameter(parameter.name, kind, parameter.help, default, choices)
+    return replace(parameter, default=default)
 
 
 def _example(line: str, where: str) -> dict[str, Any]:

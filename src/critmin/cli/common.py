@@ -9,8 +9,9 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from critmin.cli.explain import explain, quiet_driver
+from critmin.cli.explain import explain, interrupted, quiet_driver
 from critmin.store.graph import GraphStore
 from critmin.store.settings import resolve_settings
 from critmin.units import Unit
@@ -53,7 +54,8 @@ MeasureOption = Annotated[str, typer.Option(help="auto, tonnes or usd (README: u
 
 
 def friendly(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn errors a user can act on into one red line and exit code 2 (no traceback).
+    """Turn errors a user can act on into one red line and exit code 2 (no traceback), and
+    Ctrl-C into one line saying what was kept, exit code 130.
 
     What counts as such an error, and its line, is :func:`~critmin.cli.explain.explain`'s
     call; any other exception is a bug and keeps its traceback.
@@ -64,12 +66,15 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
         quiet_driver()
         try:
             return command(*args, **kwargs)
-        except Exception as exc:
+        except (Exception, KeyboardInterrupt) as exc:
             line = explain(exc)
             if line is None:
                 raise
-            err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
+            # The line quotes values (Cypher, file contents): never read as console markup.
+            err_console.print(
+                f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True
+            )
+            raise typer.Exit(130 if interrupted(exc) else 2) from None
 
     return wrapper
 

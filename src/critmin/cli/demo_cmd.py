@@ -23,7 +23,7 @@ from critmin.store.networks import trade_counts
 def demo(
     data: Annotated[Path, typer.Option(help="The bundled sample folder.")] = Path("data"),
     out: Annotated[Path, typer.Option(help="Where tables and the report go.")] = Path("out"),
-    top: Annotated[int, typer.Option(help="Rows of each table to print.")] = 10,
+    top: Annotated[int, typer.Option(min=1, help="Rows of each table to print.")] = 10,
 ) -> None:
     """Start Neo4j, load the bundled sample, run the sweeps, print the tables, write the report."""
     managed = not os.environ.get("NEO4J_URI")

@@ -42,8 +42,28 @@ _OS = {
     errno.EPERM: "operation not permitted on {where}",
 }
 
+#: What to do once the database has stopped itself (its "panic"): the usual cause is a full disk.
+RESTART = (
+    "free space on the disk of the server's data folder (for the managed server: `critmin "
+    "neo4j status` names it), restart the server (`critmin neo4j stop`, then `critmin neo4j "
+    "start`), then re-run the same command: it completes the work"
+)
+
 # Neo4j status codes a user causes, and what to do about them.
 _CODES = {
+    "Neo.DatabaseError.Transaction.TransactionCommitFailed": (
+        "Neo4j wrote a transaction to its log but could not apply it, most often because its "
+        "disk is full, and the database stopped itself: the restart applies that last "
+        "transaction from the log, and everything committed before it is kept. " + RESTART
+    ),
+    "Neo.ClientError.General.WriteOnReadOnlyAccessDatabase": (
+        "the database is read-only ({detail}): Neo4j switches to read-only by itself when its "
+        "disk runs low (or an administrator set it so); what was committed is kept. " + RESTART
+    ),
+    "Neo.DatabaseError.Transaction.TransactionStartFailed": (
+        "the database has stopped after a critical error (most often its disk filled up) and "
+        "accepts no query until it is restarted; nothing committed is lost. " + RESTART
+    ),
     "Neo.ClientError.Database.DatabaseNotFound": (
         "the server has no such database ({detail}); Neo4j Community has one database, "
         "'neo4j': drop --database / NEO4J_DATABASE, or create the database on your server"
@@ -60,7 +80,37 @@ _CODES = {
 
 
 def explain(exc: BaseException) -> str | None:
-    """One line that tells the user what happened and what to do, or None (a bug)."""
+    """One line that tells the user what happened and what to do, or None (a bug).
+
+    Notes added to the exception on its way up (:meth:`BaseException.add_note`: what a load
+    or a sweep had written when it stopped) follow the explanation.
+
+    >>> interrupted = KeyboardInterrupt()
+    >>> interrupted.add_note("nothing was written")
+    >>> explain(interrupted)
+    'interrupted (Ctrl-C); nothing was written'
+    """
+    line = _cause(exc)
+    if line is None:
+        return None
+    notes = [" ".join(str(n).split()) for n in getattr(exc, "__notes__", ())]
+    return "; ".join([line, *notes])
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is Ctrl-C, or an error raised while Ctrl-C was being handled (a driver
+    cut off in the middle of a reply)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__context__
+    return False
+
+
+def _cause(exc: BaseException) -> str | None:
+    if interrupted(exc):
+        return "interrupted (Ctrl-C)"
     if isinstance(exc, CritminError):
         return str(exc)
     if isinstance(exc, ClientError | DatabaseError | TransientError):

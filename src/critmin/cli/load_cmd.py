@@ -65,13 +65,18 @@ Commodities = Annotated[
 
 
 def show(outcome: LoadOutcome, dry_run: bool) -> None:
+    # Plain text: Cypher's [t:TRADES] and file names are not console markup.
     for line in outcome.data.report():
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, markup=False)
     plan = outcome.plan
     console.print(("would write " if dry_run else "") + plan.summary(), highlight=False)
     if dry_run:
         for cypher, n in plan.statements():
-            console.print(f"-- {n:,} rows, in batches of UNWIND $rows:\n{cypher}", highlight=False)
+            console.print(
+                f"-- {n:,} rows, in batches of UNWIND $rows:\n{cypher}",
+                highlight=False,
+                markup=False,
+            )
     else:
         console.print(f"wrote {outcome.written:,} {plan.kind.name} relationships")
 
@@ -116,6 +121,7 @@ def _command(what: str) -> Callable[..., None]:
                 on_wait=lambda holder: console.print(
                     f"waiting: another load is writing ({holder}); this one starts when it ends",
                     highlight=False,
+                    markup=False,
                 ),
             )
         show(outcome, dry_run)

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from critmin.cli.common import console
+from critmin.errors import CritminError
 
 
 class Format(StrEnum):
@@ -65,6 +66,8 @@ def emit(
     and parameters); CSV and JSON carry every row at full precision, lists as ``"; "``-joined
     cells in CSV, and JSON gives ``title``, ``parameters`` (``context``) and ``rows``.
     """
+    if out is not None:
+        check_out(out)  # before printing: a bad path is the one line, not after the table
     if fmt is Format.csv:
         sys.stdout.write(flat(frame).to_csv(index=False))
     elif fmt is Format.json:
@@ -119,20 +122,58 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+class OutputError(CritminError, OSError):
+    """A file the user asked for (``--out``) cannot be written there."""
+
+
+def check_out(path: Path) -> None:
+    """Refuse an ``--out`` that names a folder, or lies under a file, before any work is shown.
+
+    Raises
+    ------
+    OutputError
+        With the path and what to name instead.
+    """
+    if path.is_dir():
+        raise OutputError(f"--out {path} is a folder: name a file in it, e.g. {path / 'rows.csv'}")
+    for folder in path.parents:
+        if folder.exists():
+            if not folder.is_dir():
+                raise OutputError(
+                    f"cannot write --out {path}: {folder} is a file, not a folder; name a file "
+                    "in a folder you can write to"
+                )
+            break
+
+
 def write_frame(
     frame: pd.DataFrame, path: Path, context: Mapping[str, object] | None = None
 ) -> None:
-    """CSV (with a commented header of the parameters) or JSON, chosen by the file suffix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """CSV (with a commented header of the parameters) or JSON, chosen by the file suffix.
+
+    Raises
+    ------
+    OutputError
+        ``path`` is a folder, or its folder cannot be made or written (the reason is named).
+    """
     if path.suffix == ".json":
         # pandas turns numpy values into JSON
         rows = json.loads(frame.to_json(orient="records", double_precision=15))
-        payload = {"parameters": dict(context or {}), "rows": rows}
-        path.write_text(json.dumps(payload, default=str))
-        return
-    header = "".join(f"# {k}: {v}\n" for k, v in (context or {}).items())
-    path.write_text(header + frame.to_csv(index=False))
-    console.print(f"wrote {path}")
+        text = json.dumps({"parameters": dict(context or {}), "rows": rows}, default=str)
+    else:
+        header = "".join(f"# {k}: {v}\n" for k, v in (context or {}).items())
+        text = header + frame.to_csv(index=False)
+    check_out(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write --out {path}: {exc.strerror or exc}: "
+            "name a file in a folder you can write to"
+        ) from exc
+    if path.suffix != ".json":
+        console.print(f"wrote {path}", highlight=False, markup=False)
 
 
 SOURCE_COLUMNS = ["rank", "source", "name", "total_failed", "failure_rate", "years_active"]

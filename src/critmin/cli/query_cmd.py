@@ -20,6 +20,7 @@ from critmin.cli.common import Database, Password, Uri, User, console, friendly,
 from critmin.cli.output import Format, FormatOption, OutOption, emit
 
 
+@friendly
 def _show_library(library: dict[str, Query], fmt: Format, out: Path | None) -> None:
     rows = pd.DataFrame(
         {

@@ -32,7 +32,9 @@ app = typer.Typer(help="Tables of stored sweeps: top risk sources, most exposed 
 Commodity = Annotated[str, typer.Option(help="Commodity group id.")]
 Shock = Annotated[float, typer.Option(help="Shock size of the runs (1.0 or 0.5 in the study).")]
 Mode = Annotated[str, typer.Option(help="export or production.")]
-Top = Annotated[int, typer.Option(help="Rows of the table view (csv, json and --out have all).")]
+Top = Annotated[
+    int, typer.Option(min=1, help="Rows of the table view (csv, json and --out have all).")
+]
 Where = Annotated[
     list[str] | None,
     typer.Option(

@@ -33,7 +33,7 @@ def run(
     ] = True,
     fmt: FormatOption = Format.table,
     out: OutOption = None,
-    rows: Annotated[int, typer.Option("--top", help="Rows of the table to print.")] = 30,
+    rows: Annotated[int, typer.Option("--top", min=1, help="Rows of the table to print.")] = 30,
     uri: Uri = None,
     user: User = None,
     password: Password = None,

@@ -248,7 +248,7 @@ def simulate(
             "draws on it before a loss counts as demand loss; stored on the scenarios.",
         ),
     ] = None,
-    rows: Annotated[int, typer.Option("--top", help="Rows of the tables to print.")] = 10,
+    rows: Annotated[int, typer.Option("--top", min=1, help="Rows of the tables to print.")] = 10,
     uri: Uri = None,
     user: User = None,
     password: Password = None,

@@ -253,7 +253,10 @@ def _reports(
     )
     selfish = ok & (frame["exporter"] == frame["importer"])
     _count(set_aside, "reports naming the reporter as its own partner", selfish)
-    return frame.loc[ok & ~selfish], int(unknown.sum())
+    # A row whose year or HS code did not parse is a problem already reported; kept, its
+    # missing key would reach the reconciliation of reports as <NA>.
+    parsed = frame["year"].notna() & frame["hs"].notna()
+    return frame.loc[ok & ~selfish & parsed], int(unknown.sum())
 
 
 def _tonnes(

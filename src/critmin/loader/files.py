@@ -14,6 +14,7 @@ import gzip
 import io
 import os
 import re
+import warnings
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -347,7 +348,7 @@ def read_table(
                 chunksize=chunk_rows,
                 quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
             ) as reader:
-                for chunk in reader:
+                for chunk in _chunks(reader):
                     chunk.columns = [c.strip().lstrip("\ufeff") for c in chunk.columns]
                     chunk = chunk.fillna("")  # short rows leave NaN in their missing fields
                     lines = pd.Series(range(len(chunk)), index=chunk.index) + line_offset
@@ -369,10 +370,50 @@ def read_table(
                 row,
                 None,
                 None,
-                f"cannot be parsed as a table: {exc}; check the delimiter and the quoting",
+                f"cannot be parsed as a table: {str(exc).strip()}; check the delimiter and the "
+                "quoting",
+            ) from exc
+        except pd.errors.ParserWarning as exc:
+            row, fields = _first_long_row(source, header, decoding)
+            raise InputError.single(
+                source.label,
+                row,
+                None,
+                None,
+                f"has {fields} fields where the header names {len(header.columns)}: a row with "
+                "an extra field would lose data; check the delimiter and the quoting",
             ) from exc
         except pd.errors.EmptyDataError as exc:
             raise InputError.single(source.label, None, None, None, "is empty") from exc
+
+
+def _chunks(reader: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The reader's chunks, with pandas' warning that a first row longer than the header
+    would be cut (``index_col=False``) raised as an error instead of printed."""
+    chunks = iter(reader)
+    while True:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield chunk
+
+
+def _first_long_row(source: Source, header: Header, decoding: Decoding) -> tuple[int | None, int]:
+    """The line number and field count of the first row with more fields than the header."""
+    with source.open_binary() as raw:
+        text = io.TextIOWrapper(raw, encoding=decoding.encoding, newline="")
+        rows = csv.reader(
+            text,
+            delimiter=header.delimiter,
+            quoting=csv.QUOTE_MINIMAL if decoding.quoted else csv.QUOTE_NONE,
+        )
+        next(rows, None)
+        for row in rows:
+            if len(row) > len(header.columns):
+                return rows.line_num, len(row)
+    return None, len(header.columns) + 1
 
 
 def drop_blank_rows(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:

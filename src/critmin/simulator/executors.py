@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from critmin.errors import CritminError
 from critmin.simulator.network import TradeNetwork
 from critmin.simulator.scenario import Parameters
 
@@ -172,6 +173,29 @@ def loopback_cluster(workers: int | None = None, threads_per_worker: int = 1) ->
     )
 
 
+#: How long a scheduler address may take to answer the handshake (Dask's default is 30 s).
+SCHEDULER_CONNECT_SECONDS = 5.0
+
+
+class SchedulerUnreachable(CritminError, ConnectionError):
+    """The Dask scheduler address does not answer, or what answers is not a Dask scheduler."""
+
+
+def _connect(client_type: Any, address: str) -> Any:
+    """A client of the scheduler at ``address``, or :class:`SchedulerUnreachable` quickly."""
+    try:
+        return client_type(address, timeout=SCHEDULER_CONNECT_SECONDS)
+    # Whatever the handshake meets fails here: a closed port times out (OSError), another
+    # protocol's bytes read as a Dask frame give anything from ValueError to MemoryError.
+    except Exception as exc:
+        reason = " ".join(str(exc).split())[:160] or type(exc).__name__
+        raise SchedulerUnreachable(
+            f"no Dask scheduler answered at {address} within {SCHEDULER_CONNECT_SECONDS:g} s "
+            f"({type(exc).__name__}: {reason}): start one (`dask scheduler`) and pass its "
+            "tcp://host:8786 address, or leave --scheduler out to run a local cluster"
+        ) from exc
+
+
 @contextmanager
 def dask_client(scheduler: Any = None) -> Iterator[Any]:
     """A client for ``scheduler``: an address, a client (left open) or None (a loopback cluster
@@ -186,7 +210,7 @@ def dask_client(scheduler: Any = None) -> Iterator[Any]:
         yield scheduler  # a connected client: the caller owns it
         return
     if scheduler is not None:
-        with Client(scheduler) as client:
+        with _connect(Client, scheduler) as client:
             yield client
         return
     with loopback_cluster() as cluster, Client(cluster) as client:

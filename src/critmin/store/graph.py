@@ -86,7 +86,7 @@ class GraphStore:
         except (ServiceUnavailable, OSError) as exc:
             driver.close()
             raise DatabaseUnavailable(
-                f"Neo4j at {settings.describe()} does not answer: {exc}. "
+                f"Neo4j at {settings.describe()} does not answer: {' '.join(str(exc).split())}. "
                 "Start it with `critmin neo4j start` or check NEO4J_URI."
             ) from exc
         except AuthError as exc:

@@ -45,7 +45,10 @@ SET m.name = row.name, m.hs_codes = row.hs_codes,
 """
 
 # New rows (absent when the load was planned) are CREATEd: MERGE would scan every TRADES
-# relationship of a dense pair of countries to find none. Changed rows are matched and SET.
+# relationship of a dense pair of countries to find none. Changed rows are found by the element
+# id the plan read them with (under the load lease nothing else writes these relationships):
+# matching them by year and HS code between their two countries expanded every TRADES of a
+# dense exporter per row, 500-2,200 rows/s on a 2M-row release.
 CREATE_TRADES = """
 UNWIND $rows AS row
 MATCH (e:Country {iso3: row.exporter})
@@ -57,8 +60,7 @@ CREATE (e)-[:TRADES {year: row.year, hs: row.hs, tonnes: row.tonnes, value_usd: 
 
 UPDATE_TRADES = """
 UNWIND $rows AS row
-MATCH (e:Country {iso3: row.exporter})-[t:TRADES {year: row.year, hs: row.hs}]->
-      (i:Country {iso3: row.importer})
+MATCH ()-[t:TRADES]->() WHERE elementId(t) = row.element_id
 SET t.tonnes = row.tonnes, t.value_usd = row.value_usd, t.source = row.source,
     t.metal_t = row.metal_t, t.metal_factor = row.metal_factor, t.metal_form = row.metal_form,
     t.metal_version = row.metal_version
@@ -105,8 +107,7 @@ CREATE (c)-[:PRODUCED {year: row.year, tonnes: row.tonnes, source: row.source}]-
 
 UPDATE_PRODUCTION = """
 UNWIND $rows AS row
-MATCH (c:Country {iso3: row.country})-[p:PRODUCED {year: row.year}]->
-      (m:Commodity {id: row.commodity})
+MATCH ()-[p:PRODUCED]->() WHERE elementId(p) = row.element_id
 SET p.tonnes = row.tonnes, p.source = row.source
 """
 
@@ -200,6 +201,10 @@ class LoadPlan:
     def _rows(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
         return neo4j_rows(frame[list(self.kind.keys + self.kind.values)])
 
+    def updates(self) -> list[dict[str, Any]]:
+        """The changed rows' new values, each with the element id of the relationship to set."""
+        return neo4j_rows(self.changed[["element_id", *self.kind.values]])
+
     def summary(self) -> str:
         text = (
             f"{self.kind.name}: {len(self.new):,} new, {len(self.changed):,} changed, "
@@ -247,12 +252,12 @@ def plan_load(
     copies: list[str] = []
     kept_newer = 0
     if existing.empty:
-        new, changed, unchanged = frame, frame.iloc[0:0], 0
+        new, changed, unchanged = frame, frame.iloc[0:0].assign(element_id=""), 0
     else:
         existing = existing.astype({"year": "int64"})
         repeated = existing.duplicated(list(kind.keys), keep="first")
         copies = [str(x) for x in existing.loc[repeated, "element_id"]]
-        existing = existing.loc[~repeated].drop(columns="element_id")
+        existing = existing.loc[~repeated]
         merged = frame.merge(
             existing, on=list(kind.keys), how="left", suffixes=("", "_old"), indicator=True
         )
@@ -266,7 +271,8 @@ def plan_load(
             stored = merged["source_old"].where(~is_new, "").map(lambda s: rank(str(s)))
             older = ~is_new & ~same & (merged["source"].map(lambda s: rank(str(s))) < stored)
         new = frame[is_new.to_numpy()]
-        changed = frame[(~is_new & ~same & ~older).to_numpy()]
+        changes = (~is_new & ~same & ~older).to_numpy()
+        changed = frame[changes].assign(element_id=merged.loc[changes, "element_id"].to_numpy())
         unchanged = int((~is_new & same).sum())
         kept_newer = int(older.sum())
     return LoadPlan(
@@ -287,23 +293,42 @@ def apply_plan(
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Write the plan: nodes, then relationships in ``UNWIND`` batches; return rows written."""
+    """Write the plan: nodes, then relationships in ``UNWIND`` batches; return rows written.
+
+    When a batch fails or Ctrl-C stops the load, the exception carries a note of how many
+    rows were written (each batch whole) and that re-running the load completes it.
+    """
     ensure_schema(store)
-    store.write_batches(
-        DELETE_COPIES, [{"element_id": x} for x in plan.copies], batch_size, progress
-    )
-    store.write_batches(MERGE_COUNTRIES, plan.countries, batch_size)
-    if plan.commodities:
-        store.write_batches(MERGE_COMMODITIES, plan.commodities, batch_size)
-        store.write_batches(MERGE_FEEDS, plan.feeds, batch_size)
-        keys = [
-            [row["chain"], row["upstream"], row["downstream"]]
-            for chain in load_chains().values()
-            for row in chain.feeds()
-        ]
-        store.execute(DELETE_OLD_FEEDS, keys=keys)
-    written = store.write_batches(
-        plan.kind.create, plan._rows(plan.new), batch_size, progress, creates=True
-    )
-    written += store.write_batches(plan.kind.update, plan._rows(plan.changed), batch_size, progress)
+    done = [0]
+
+    def count(n: int) -> None:
+        done[0] += n
+        if progress is not None:
+            progress(n)
+
+    try:
+        store.write_batches(
+            DELETE_COPIES, [{"element_id": x} for x in plan.copies], batch_size, count
+        )
+        store.write_batches(MERGE_COUNTRIES, plan.countries, batch_size)
+        if plan.commodities:
+            store.write_batches(MERGE_COMMODITIES, plan.commodities, batch_size)
+            store.write_batches(MERGE_FEEDS, plan.feeds, batch_size)
+            keys = [
+                [row["chain"], row["upstream"], row["downstream"]]
+                for chain in load_chains().values()
+                for row in chain.feeds()
+            ]
+            store.execute(DELETE_OLD_FEEDS, keys=keys)
+        written = store.write_batches(
+            plan.kind.create, plan._rows(plan.new), batch_size, count, creates=True
+        )
+        written += store.write_batches(plan.kind.update, plan.updates(), batch_size, count)
+    except BaseException as exc:
+        exc.add_note(
+            f"the load wrote {done[0]:,} of {plan.n_rows:,} {plan.kind.name} rows (new, "
+            f"changed and duplicates removed) in whole batches of {batch_size:,} and kept them; "
+            "loads are idempotent: re-running the same command writes the rest"
+        )
+        raise
     return written

@@ -47,6 +47,7 @@ import hashlib
 import json
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -61,7 +62,7 @@ from critmin.store.graph import GraphStore, Statement, neo4j_rows
 from critmin.store.locks import exclusive, holder_label
 from critmin.store.migration import SCHEMA_VERSION, check_schema, now
 from critmin.store.networks import country_names
-from critmin.store.scenario_reads import TABLE_KINDS, run_lease, suffix
+from critmin.store.scenario_reads import TABLE_KINDS, run_lease, run_properties, suffix
 from critmin.units import Unit
 
 __all__ = [
@@ -580,12 +581,20 @@ def write_sweep(
     # The run's lease lives as long as this writer: a run still ``running`` without it was
     # abandoned (its process was killed), which :func:`unfinished_after` says.
     holder = holder_label(info.command or "critmin simulate")
+    stored = [0]  # scenarios whose transaction committed (counted from the writer threads)
+    counting = threading.Lock()
+
+    def written(unit: Sequence[Statement]) -> None:
+        with counting:
+            stored[0] += len(unit[0][1]["ids"])
+        if progress is not None:
+            progress(len(unit[0][1]["ids"]))
+
+    finishing = False
     try:
         with exclusive(store, run_lease(info.id), holder):
             store.write_units(
-                _units(scenarios, cascades, info),
-                workers=write_workers(),
-                progress=(lambda unit: progress(len(unit[0][1]["ids"]))) if progress else None,
+                _units(scenarios, cascades, info), workers=write_workers(), progress=written
             )
             summaries: list[tuple[str, list[dict[str, Any]]]] = []
             if tables is not None and info.kind in TABLE_KINDS:
@@ -600,11 +609,47 @@ def write_sweep(
             finish.append(
                 (FINISH_RUN, {"id": info.id, "now": now(), "n_scenarios": len(scenarios)}, None)
             )
+            finishing = True
             store.write_unit(finish)
     except BaseException as exc:
         _mark_interrupted(store, info.id, exc)
+        status = _status_after(store, info.id) if finishing else "running"
+        exc.add_note(_kept(info.id, stored[0], len(scenarios), status))
         raise
     return list(in_order["id"])
+
+
+def _status_after(store: GraphStore, run_id: str) -> str | None:
+    """A run's status read back after its last write failed, or None when it cannot be read."""
+    try:
+        status = run_properties(store, run_id).get("status")
+    except Exception:  # the server that failed the write may not answer either
+        return None
+    return None if status is None else str(status)
+
+
+def _kept(run_id: str, stored: int, planned: int, status: str | None) -> str:
+    """What a sweep that stopped left in the graph, and what to do, for the user's one line.
+
+    ``status`` is the run's as read back after its last write (the tables and the 'complete'
+    mark) failed; ``running`` when it failed before that write.
+    """
+    if status == "complete":
+        return (
+            f"run {run_id} is nevertheless complete: its last write committed before the error, "
+            f"and all {planned:,} scenarios and its tables are stored"
+        )
+    if status is None:
+        return (
+            f"run {run_id}: all {planned:,} scenarios were stored, each whole, but whether its "
+            "last write (its tables and the 'complete' mark) was applied is unknown until the "
+            "server answers again: then `critmin query sweeps` shows the run's status; unless "
+            "it is complete, re-run the same command"
+        )
+    return (
+        f"run {run_id} did not complete: {stored:,} of {planned:,} scenarios were stored, each "
+        "whole, and its tables were not; re-running the same command completes it"
+    )
 
 
 # A run written again under the same id (a policy scenario re-run from its file) first lets go
