@@ -342,6 +342,8 @@ def test_chain_worked_example_under_both_presets() -> None:
             assert summary["coupling_cut"].tolist() == [0.0, 45.0]
     with pytest.raises(ValueError, match="stage 2, but the chain has 2 stage"):
         simulate_chain([ore, metal], Shock("M", 1.0, stage=2))
+    with pytest.raises(ValueError, match=r"stockpiles given for stage\(s\) \[3\]"):
+        simulate_chain([ore, metal], Shock("M", 1.0), stockpiles={3: {"R": 1.0}})
     with pytest.raises(ValueError, match="mix units"):
         simulate_chain([ore, TradeNetwork(("R",), [[0]], [1], "USD")], Shock("M", 1.0))
 

@@ -170,6 +170,12 @@ def simulate_chain(
             f"shock of {far[0].source} at stage {far[0].stage}, "
             f"but the chain has {len(stages)} stage(s) (0 .. {len(stages) - 1})"
         )
+    stocked = sorted(set(stockpiles or {}) - set(range(len(stages))), key=str)
+    if stocked:
+        raise ValueError(
+            f"stockpiles given for stage(s) {stocked}, but the chain has stages "
+            f"0 .. {len(stages) - 1}"
+        )
     results = run_stages(stages, shocks, stockpiles or {}, params, engine)
     return ChainResult(
         tuple(results), {**params.as_dict(), "engine": engine}, params.preset, shocks
