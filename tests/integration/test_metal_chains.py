@@ -159,6 +159,21 @@ def test_baci_fixture_gives_the_hand_computed_stage_networks(
     assert result.stages[1].initial_shock == pytest.approx(120.0)
     assert result.demand_loss[1].sum() == pytest.approx(120.0)
 
+    # Where the stage's own production series has data, it replaces the estimate.
+    refinery = pd.DataFrame(
+        {
+            "year": [2022],
+            "country": ["FIN"],
+            "commodity": ["cobalt_refined"],
+            "tonnes": [120.0],
+            "source": ["test refinery production"],
+        }
+    )
+    apply_plan(store, plan_load(store, PRODUCED, refinery, {}, []))
+    refined = chain_networks(store, "cobalt_chain", 2022).stages[2]
+    assert not refined.production_estimated and "refinery" in refined.production_basis
+    assert _produced(refined.network) == {"FIN": 120.0}
+
     # Gross tonnes never meet production; contained metal does.
     group = find_group("cobalt")
     gross = read_panel(store, group, [2022], "tonnes")
