@@ -72,8 +72,9 @@ from neo4j.exceptions import Neo4jError
 
 from bench.throwaway import machine
 from critmin.analysis.queries import load_library
+from critmin.defaults import KEEP_SHARE
 from critmin.loader.commodities import load_groups
-from critmin.pipeline import DEMO_SWEEPS, KEEP_SHARE, SweepOutcome, load_demo, run_sweep
+from critmin.pipeline import DEMO_SWEEPS, SweepOutcome, load_demo, run_sweep
 from critmin.server import ManagedNeo4j
 from critmin.server.java import find_java
 from critmin.server.managed import _free_port
@@ -84,6 +85,7 @@ from critmin.store.networks import available_years, read_panel
 from critmin.store.scenario_reads import suffix
 from critmin.store.scenario_writes import RunInfo, new_run_id, parameter_key, scenario_id
 from critmin.store.settings import ConnectionSettings
+from critmin.study import RunKind
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "queries.json"
@@ -668,7 +670,8 @@ def run_info(outcome: SweepOutcome, command: str) -> RunInfo:
         id=new_run_id(outcome.group.id),
         command=command,
         commodity=outcome.group.id,
-        kind="study",
+        kind=RunKind.STUDY,
+        is_study=True,
         unit=panel.unit,
         parameters=outcome.parameters,
         n_panel=len(panel.countries),

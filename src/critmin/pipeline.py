@@ -14,13 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from critmin.errors import CritminError
 from critmin.loader import ProductionData, TradeData, read_production, read_trades
 from critmin.loader.commodities import CommodityGroup, find_group, load_groups
-from critmin.policy import PolicyOutcome, read_scenario, run_policy
 from critmin.simulator import TradeNetwork, coalition_sweep, coalition_table, sweep
-from critmin.simulator.scenario import Parameters
-from critmin.simulator.stockpiles import Stockpile, parse_stockpiles
+from critmin.simulator.stockpiles import parse_stockpiles
 from critmin.simulator.sweep import SweepResult
 from critmin.simulator.tables import StudyTables
 from critmin.store.graph import DEFAULT_BATCH, GraphStore
@@ -36,17 +33,10 @@ from critmin.store.networks import (
 from critmin.store.scenario_reads import NoScenarios, run_properties, scenario
 from critmin.store.scenario_writes import RunInfo, new_run_id, write_sweep
 from critmin.store.schema import ensure_schema
+from critmin.study import InvalidParameters as InvalidParameters  # callers catch it here
+from critmin.study import RunKind, Study
+from critmin.study import cascade_parameters as cascade_parameters
 from critmin.units import Unit
-
-# TRANSMITS edges kept per run: those carrying at least 1% of its initial shock. At 0.1%, the
-# 2020 and 2024 HS 282200 sweeps kept 309 edges a run, at 1% 119: the critical paths are the
-# same and the write-back is 2.5 times smaller.
-KEEP_SHARE = 0.01
-
-
-class InvalidParameters(CritminError, ValueError):
-    """A cascade parameter is unknown or out of range."""
-
 
 Progress = Callable[[int], None]
 
@@ -223,6 +213,7 @@ def measure_demo_scenario(store: GraphStore) -> list[str]:
 
 @dataclass
 class SweepOutcome:
+    study: Study
     group: CommodityGroup
     panel: Panel
     result: SweepResult
@@ -234,8 +225,11 @@ class SweepOutcome:
     write_seconds: float
     #: With ``coalitions=k``: each coalition against the sum of its members alone.
     coalitions: pd.DataFrame | None = None
-    #: The stockpiles every run held, as given (``JPN=30``, ``USA=3months``).
-    stockpiles: tuple[str, ...] = ()
+
+    @property
+    def stockpiles(self) -> tuple[str, ...]:
+        """The stockpiles every run held, as given (``JPN=30``, ``USA=3months``)."""
+        return self.study.stockpile_texts()
 
     def caption(self) -> str:
         p, panel = self.parameters, self.panel
@@ -247,115 +241,106 @@ class SweepOutcome:
         )
 
 
-def cascade_parameters(parameters: Parameters | None = None, **overrides: Any) -> Parameters:
-    """``parameters`` with ``overrides`` applied, checked: the one place a run's parameters are
-    made from user input (bad names or values raise :class:`InvalidParameters`)."""
-    try:
-        return replace(parameters or Parameters(), **overrides)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameters(f"invalid cascade parameters: {exc}") from exc
-
-
 def networks(panel: Panel) -> dict[int, TradeNetwork]:
-    return {
-        year: TradeNetwork.from_frames(
-            panel.year_flows(year),
-            panel.year_production(year),
-            countries=panel.countries,
-            unit=panel.unit,
+    """The panel's yearly networks, every year over the panel's countries."""
+    return {year: year_network(panel, year) for year in panel.years}
+
+
+def year_network(panel: Panel, year: int) -> TradeNetwork:
+    """One year of ``panel`` as a network over all of the panel's countries."""
+    return TradeNetwork.from_frames(
+        panel.year_flows(year),
+        panel.year_production(year),
+        countries=panel.countries,
+        unit=panel.unit,
+    )
+
+
+def study_panel(store: GraphStore, study: Study) -> tuple[CommodityGroup, Panel]:
+    """The commodity's networks for ``study``'s years, read once the years and the numbers are
+    known to be possible (years the data holds, quantities within the unit's bounds)."""
+    if study.is_chain:
+        raise InvalidParameters(
+            f"a chain of {len(study.chain)} stages ({' -> '.join(study.chain)}) runs on the "
+            "chain engine, which sweeps do not call yet: run one commodity"
         )
-        for year in panel.years
-    }
-
-
-def select_years(wanted: Sequence[int] | None, available: Sequence[int]) -> list[int]:
-    if not wanted:
-        return list(available)
-    return sorted(set(wanted) & set(available))
+    group = find_group(study.commodity)
+    held = available_years(store, group)
+    if not held:
+        raise NoTradeData(f"no TRADES for {group.id}: load its trade flows first")
+    chosen = study.chosen_years(held)
+    try:
+        panel = read_panel(store, group, chosen, study.measure.value)
+    except NoTradeData:
+        raise
+    except ValueError as exc:  # a measure this store cannot yet give networks in
+        raise InvalidParameters(f"--measure {study.measure.value}: {exc}") from None
+    study.check_unit(panel.unit)
+    return group, panel
 
 
 def run_sweep(
     store: GraphStore,
-    commodity: str,
+    study: Study | str,
     *,
-    years: Sequence[int] | None = None,
-    fractions: Sequence[float] = (1.0, 0.5),
-    sources: Sequence[str] | None = None,
-    together: bool = False,
-    targets: Sequence[str] | None = None,
-    measure: str = "auto",
-    keep_share: float = KEEP_SHARE,
     write: bool = True,
     command: str = "",
     progress: Callable[[int, int], None] | None = None,
     write_progress: Progress | None = None,
-    parameters: Parameters | None = None,
-    coalitions: int | None = None,
-    top: int | None = None,
     executor: str = "local",
     scheduler: str | None = None,
-    stockpiles: Mapping[str, Stockpile | float] | None = None,
-    cascades: bool = True,
-    **overrides: Any,
+    **definition: Any,
 ) -> SweepOutcome:
-    """Pull the commodity's yearly networks, sweep them, and write every run as a scenario.
+    """Pull the study's yearly networks, sweep them, and write every run as a scenario.
 
-    With ``cascades=False`` (a bulk sweep) every scenario and its per-country outcomes (Impact
-    nodes) are stored but not the TRANSMITS between them; :func:`materialise_cascade` adds
-    them for any scenario an analyst opens, by re-running it (the simulator is deterministic).
+    ``study`` is a :class:`~critmin.study.Study`, or a commodity id with the study's fields
+    and cascade parameters by name (``years=[2024]``, ``sources=["COD"]``, ``alpha=0.5``),
+    from which one is built (:meth:`Study.build`). The run is refused before anything is
+    simulated when its years are not in the data, its numbers are beyond the unit's bounds or
+    it plans more scenarios than ``study.max_scenarios``.
 
-    ``parameters`` (default :class:`Parameters`'s defaults) with ``overrides`` by name
-    (``alpha=0.5``) are the cascade's parameters; ``fail_abs`` left unset follows the unit.
-    ``coalitions=k`` runs every k-subset of the ``sources`` (or of the ``top`` exporters of each
-    year) acting together, and each member alone (:func:`~critmin.simulator.coalition_sweep`).
-    ``executor="dask"`` runs the cascades on a Dask cluster (``scheduler``, or a local one).
-    ``stockpiles`` (ISO3 to a quantity in the panel's unit or a :class:`Stockpile`) are held in
-    every run; they are stored on the run and its scenarios (and in their ids), and what each
-    country drew on its Impact (``stock_drawn_t|usd``).
+    With ``study.cascades`` False (a bulk sweep) every scenario and its per-country outcomes
+    (Impact nodes) are stored but not the TRANSMITS between them; :func:`materialise_cascade`
+    adds them for any scenario an analyst opens, by re-running it (the simulator is
+    deterministic). ``executor="dask"`` runs the cascades on a Dask cluster (``scheduler``, or
+    a local one). Stockpiles are stored on the run and its scenarios (and in their ids), and
+    what each country drew on its Impact (``stock_drawn_t|usd``).
     """
-    group = find_group(commodity)
-    chosen = select_years(years, available_years(store, group))
-    if not chosen:
-        raise NoTradeData(f"no TRADES for {commodity} in the requested years {years}")
-    panel = read_panel(store, group, chosen, measure)
-    resolved = cascade_parameters(parameters, **overrides).resolved(panel.unit)
+    if isinstance(study, str):
+        study = Study.build(study, **definition)
+    elif definition:
+        raise TypeError(
+            f"run_sweep takes a Study or a commodity with options, not both: {definition}"
+        )
+    group, panel = study_panel(store, study)
+    resolved = study.parameters.resolved(panel.unit)
     params = resolved.as_dict()  # every parameter, defaults included: part of the scenario id
-    sources = [code.strip().upper() for code in sources] if sources else None
-    targets = [code.strip().upper() for code in targets] if targets else None
-    try:
-        stocks = {
-            code.strip().upper(): v if isinstance(v, Stockpile) else Stockpile(v)
-            for code, v in (stockpiles or {}).items()
-        }
-    except ValueError as exc:
-        raise InvalidParameters(f"invalid stockpile: {exc}") from exc
-    absent = sorted(set(sources or []) - set(panel.countries))
+    absent = sorted(set(study.sources or ()) - set(panel.countries))
     if absent:
         raise InvalidParameters(
             f"no {group.id} trade of {', '.join(absent)} in {panel.years[0]}-{panel.years[-1]}: "
             "a source must be the ISO3 code of a country in the network (e.g. COD, CHN)"
         )
+    study.check_size(len(panel.years), int(panel.flows["exporter"].nunique()))
     started = time.perf_counter()
-    given = list(sources) if sources else None
+    given = list(study.sources) if study.sources else None
     common: dict[str, Any] = {
-        "fractions": tuple(fractions),
-        "targets": list(targets) if targets else None,
-        "keep_share": keep_share,
+        "fractions": study.shocks,
+        "targets": list(study.targets) if study.targets else None,
+        "keep_share": study.keep_share,
         "progress": progress,
         "executor": executor,
         "scheduler": scheduler,
-        "stockpiles": stocks or None,
+        "stockpiles": study.stockpile_map or None,
         "cascade": resolved,
     }
     try:
-        if coalitions is not None:
-            if together:
-                raise ValueError("--together names one coalition; --coalitions k runs them all")
+        if study.coalitions is not None:
             result = coalition_sweep(
-                networks(panel), k=coalitions, members=given, top=top, **common
+                networks(panel), k=study.coalitions, members=given, top=study.top, **common
             )
         else:
-            result = sweep(networks(panel), sources=given, together=together, **common)
+            result = sweep(networks(panel), sources=given, together=study.together, **common)
     except ValueError as exc:  # nothing to sweep, targets absent, a coalition without members
         raise InvalidParameters(f"cannot run this sweep: {exc}") from exc
     except ImportError as exc:  # executor="dask" without the dask extra
@@ -365,38 +350,48 @@ def run_sweep(
     seconds = time.perf_counter() - started
     tables = result.tables(panel.countries)
     ids: list[str] = []
-    held = tuple(f"{code}={stocks[code]}" for code in sorted(stocks))
     write_started = time.perf_counter()
     if write:
-        info = RunInfo(
-            id=new_run_id(group.id),
-            command=command,
-            commodity=group.id,
-            kind=run_kind(sources, together or coalitions is not None, targets),
-            unit=panel.unit,
-            parameters=params,
-            n_panel=len(panel.countries),
-            n_years=len(panel.years),
-            data_versions={y: panel.data_version(y) for y in panel.years},
-            targets=tuple(sorted(targets or ())),
-            extra={"measure": measure, "keep_share": keep_share, "cascades": cascades},
-            stockpiles=held,
-            stock_quantities={y: dict(result.stockpiles.get(y, {})) for y in panel.years},
+        info = run_info(study, panel, params, command)
+        info = replace(
+            info, stock_quantities={y: dict(result.stockpiles.get(y, {})) for y in panel.years}
         )
-        edges = result.transmitted if cascades else result.transmitted.iloc[0:0]
+        edges = result.transmitted if study.cascades else result.transmitted.iloc[0:0]
         ids = write_sweep(store, result.runs, result.impacts, edges, info, tables, write_progress)
     write_seconds = time.perf_counter() - write_started
     names = country_names(store)
-    pairs = coalition_table(result) if coalitions is not None else None
+    pairs = coalition_table(result) if study.coalitions is not None else None
     return SweepOutcome(
-        group, panel, result, tables, names, params, seconds, ids, write_seconds, pairs, held
+        study, group, panel, result, tables, names, params, seconds, ids, write_seconds, pairs
     )
 
 
-def run_scenario_file(store: GraphStore, path: Path | str, **options: Any) -> PolicyOutcome:
-    """Run a policy scenario file on the stored networks and store it under its name
-    (:func:`critmin.policy.run_policy`; a bad file raises before anything runs)."""
-    return run_policy(store, read_scenario(path), **options)
+def run_info(
+    study: Study, panel: Panel, params: Mapping[str, Any], command: str, **fields: Any
+) -> RunInfo:
+    """What the store writes on the ``(:Run)`` of ``study`` run on ``panel``: its kind, whether
+    it is the study, its unit, parameters and data versions (``fields`` override)."""
+    values: dict[str, Any] = {
+        "id": new_run_id(study.commodity),
+        "command": command,
+        "commodity": study.commodity,
+        "kind": study.kind,
+        "is_study": study.is_study,
+        "unit": panel.unit,
+        "parameters": params,
+        "n_panel": len(panel.countries),
+        "n_years": len(panel.years),
+        "data_versions": {y: panel.data_version(y) for y in panel.years},
+        "targets": tuple(study.targets or ()),
+        "extra": {
+            "measure": study.measure.value,
+            "keep_share": study.keep_share,
+            "cascades": study.cascades,
+        },
+        "stockpiles": study.stockpile_texts(),
+    }
+    values.update(fields)
+    return RunInfo(**values)
 
 
 def materialise_cascade(store: GraphStore, scenario_id: str, command: str = "") -> SweepOutcome:
@@ -421,7 +416,7 @@ def materialise_cascade(store: GraphStore, scenario_id: str, command: str = "") 
             f"no scenario {scenario_id!r}: list stored ones with "
             "`critmin query find_scenarios -p commodity=...`"
         )
-    if run_properties(store, str(props.get("run_id", ""))).get("kind") == "policy":
+    if run_properties(store, str(props.get("run_id", ""))).get("kind") == RunKind.POLICY:
         raise InvalidParameters(
             f"scenario {scenario_id} comes from a policy file: run the file again with "
             "`critmin scenario run FILE` to store its cascade"
@@ -430,11 +425,11 @@ def materialise_cascade(store: GraphStore, scenario_id: str, command: str = "") 
 
     run = ScenarioRun.from_properties(props)  # the one reader of a stored definition
     stockpiles = parse_stockpiles(props.get("stockpiles") or [])
-    outcome = run_sweep(
+    outcome = run_sweep(  # the Python edge: a Study built from the stored definition
         store,
         run.commodity,
         years=[run.year],
-        fractions=[run.shock],
+        shocks=[run.shock],
         sources=list(run.sources),
         together=len(run.sources) > 1,
         targets=list(run.targets) or None,
@@ -449,18 +444,3 @@ def materialise_cascade(store: GraphStore, scenario_id: str, command: str = "") 
             "definition is not all stored; run its sweep's command again instead"
         )
     return outcome
-
-
-def run_kind(sources: Sequence[str] | None, together: bool, targets: Sequence[str] | None) -> str:
-    """What a sweep is, for the graph: ``study``, ``selection``, ``coalition`` or ``embargo``.
-
-    >>> run_kind(None, False, None), run_kind(["COD"], False, None)
-    ('study', 'selection')
-    >>> run_kind(["COD", "ZMB"], True, None), run_kind(["CHN"], False, ["USA"])
-    ('coalition', 'embargo')
-    """
-    if targets:
-        return "embargo"
-    if together:
-        return "coalition"
-    return "selection" if sources else "study"

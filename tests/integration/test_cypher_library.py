@@ -130,7 +130,9 @@ def graph(session_store: GraphStore) -> Graph:
     result = sweep(networks, fractions=(1.0, 0.5), keep_share=0.0, fail_abs=1e-3)
     params = {"alpha": 0.8, "fail_abs": 1e-3, "mode": "export"}
     n_panel, n_years = len(panel.countries), len(panel.years)
-    info = RunInfo(RUN, "test", "cobalt", "t", params, n_panel, versions, n_years=n_years)
+    info = RunInfo(
+        RUN, "test", "cobalt", "t", params, n_panel, versions, n_years=n_years, is_study=True
+    )
     tables = result.tables(panel.countries)
     ids = write_sweep(store, result.runs, result.impacts, result.transmitted, info, tables)
     keys = zip(result.runs["year"], result.runs["sources"], result.runs["fraction"], strict=True)

@@ -105,11 +105,11 @@ def test_stockpile_option_stores_what_the_simulator_draws(
     assert run["q"].iloc[0][0] == pytest.approx(expected.stockpiles["CHN"], rel=1e-12)
     # A scenario with stockpiles has its own id, beside the one without.
     plain = run_sweep(
-        demo_store, "cobalt_oxides", years=[2024], fractions=[1.0], sources=["COD"], write=True
+        demo_store, "cobalt_oxides", years=[2024], shocks=[1.0], sources=["COD"], write=True
     )
     assert plain.scenario_ids[0] != run["id"].iloc[0]
     # A stockpiled study never replaces the study of the same parameters without stockpiles.
-    run_sweep(demo_store, "cobalt_oxides", years=[2024], fractions=[1.0], stockpiles=stocks)
+    run_sweep(demo_store, "cobalt_oxides", years=[2024], shocks=[1.0], stockpiles=stocks)
     assert find_run(demo_store, "cobalt_oxides")["id"] == study
 
 

@@ -128,6 +128,7 @@ def swept(store: GraphStore) -> SweepResult:
         n_panel=len(panel.countries),
         data_versions={year: panel.data_version(year) for year in panel.years},
         extra={"keep_share": 1e-3, "measure": "tonnes"},
+        is_study=True,
     )
     write_sweep(store, result.runs, result.impacts, result.transmitted, info)
     return result
@@ -307,13 +308,15 @@ def test_report_shows_one_parameter_set(
     )
     write_sweep(store, result.runs, result.impacts, result.transmitted, info)
     html = build_report(store, COMMODITY, tmp_path).read_text()
-    # The newest set only (as `critmin results` does), the other one named, never pooled.
+    # The study (flagged when stored), though the alpha 0.5 set is newer, as `critmin results`
+    # and the library's queries pick it; the other set named, never pooled.
     assert "1 other parameter set(s) are stored for cobalt_oxides" in html
     assert "Other parameter sets stored (not in this report)" in html
-    assert "alpha=0.5, fail_abs=0.001 t" in html and "alpha=0.8, fail_abs" not in html
-    assert "run run_alpha_05" in html and "critmin simulate --alpha 0.5" in html
-    assert "total failed / (1 years × 8 countries)" in html
-    assert "50% export cut" not in html.split("Other parameter sets stored")[0]
+    main = html.split("Other parameter sets stored")[0]
+    assert "alpha=0.8, fail_abs=0.001 t" in main and "alpha=0.5, fail_abs" not in main
+    assert "run run_report_test" in html and "run_alpha_05" in html
+    assert "total failed / (2 years × 8 countries)" in html
     assert sorted(p.name for p in tmp_path.glob("failure_curves_*.png")) == [
-        "failure_curves_100pct.png"
+        "failure_curves_100pct.png",
+        "failure_curves_50pct.png",
     ]

@@ -192,6 +192,7 @@ def test_interrupted_write_back_leaves_only_whole_scenarios(
         command="test",
         commodity="cobalt",
         kind="study",
+        is_study=True,
         unit="t",
         parameters=outcome.parameters,
         n_panel=len(outcome.panel.countries),

@@ -149,3 +149,107 @@ def test_stockpile_option_refuses_bad_items() -> None:
     )
     assert result.exit_code == 2
     assert "--stockpile" in result.output
+
+
+# ---------------------------------------------------------------- files that are not scenarios
+
+
+def scenario_cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        app, ["scenario", *args], env={"COLUMNS": "250", "NEO4J_URI": "bolt://127.0.0.1:9"}
+    )
+    assert "Traceback" not in result.output, result.output
+    return result.exit_code, " ".join(result.output.split())
+
+
+def test_a_deeply_nested_file_is_one_line_and_list_goes_on(tmp_path: Path) -> None:
+    deep = write(tmp_path, "x = " + "[" * 50_000 + "]" * 50_000, "deep.toml")
+    with pytest.raises(ScenarioFileError, match="nested too deeply"):
+        read_scenario(deep)
+    write(tmp_path, GOOD, "good.toml")
+    table = list_scenarios(tmp_path).set_index("file")
+    assert table.loc["good.toml", "name"] == "test-ban"
+    assert "nested too deeply" in table.loc["deep.toml", "title"]
+    code, output = scenario_cli("run", str(deep))
+    assert code == 2 and "deep.toml: (syntax)" in output and "nested too deeply" in output
+
+
+def test_a_device_is_refused_without_reading_it() -> None:
+    # /dev/zero never ends: reading it whole would hang and fill memory.
+    code, output = scenario_cli("run", "/dev/zero")
+    assert code == 2 and "is not a regular file" in output
+
+
+def test_a_file_too_large_to_be_a_scenario_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.toml"
+    big.write_text(GOOD + "#" * (2 << 20))
+    with pytest.raises(ScenarioFileError, match="larger than 1,048,576 bytes"):
+        read_scenario(big)
+
+
+def test_a_byte_order_mark_is_accepted_and_utf16_is_named(tmp_path: Path) -> None:
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + textwrap.dedent(GOOD).encode())
+    assert read_scenario(bom).name == "test-ban"
+    wide = tmp_path / "wide.toml"
+    wide.write_bytes(textwrap.dedent(GOOD).encode("utf-16"))
+    with pytest.raises(ScenarioFileError) as caught:
+        read_scenario(wide)
+    assert "UTF-16" in str(caught.value) and "iconv -f UTF-16 -t UTF-8 wide.toml" in str(
+        caught.value
+    )
+
+
+def test_listing_a_folder_that_does_not_exist_fails() -> None:
+    code, output = scenario_cli("list", "--dir", "/nonexistent")
+    assert code == 2 and "is not a folder" in output
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (('name = "test-ban"', 'name = "test-ban"\ntitle = "A\\u0000ban"'), "title"),
+        (('name = "test-ban"', 'name = "test-ban"\ntitle = "A\\u001b[31mban"'), "title"),
+        (('name = "test-ban"', 'name = "test-ban"\ntitle = "two\\nlines"'), "title"),
+        (('description = "A ban."', 'description = "A\\u0000ban."'), "description"),
+    ],
+)
+def test_control_characters_are_refused_at_parse(
+    tmp_path: Path, change: tuple[str, str], key: str
+) -> None:
+    path = write(tmp_path, GOOD.replace(*change, 1), "ctl.toml")
+    with pytest.raises(ScenarioFileError, match=rf"^ctl.toml: {key} = .*control character"):
+        read_scenario(path)
+
+
+def test_a_description_may_break_lines(tmp_path: Path) -> None:
+    text = GOOD.replace('description = "A ban."', 'description = "A ban.\\nIn two lines."')
+    assert read_scenario(write(tmp_path, text)).description == "A ban.\nIn two lines."
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (('JPN = "3months"', 'JPN = "1e308months"'), "at most 120 months"),
+        (('JPN = "3months"', 'JPN = "1200months"'), "at most 120 months"),
+        (("KOR = 120", "KOR = 1e308"), "must be in [0, 1e+13]"),
+        (("alpha = 0.7", "alpha = 0.7\nfail_abs = 1e308"), "--fail-abs 1e+308 is above"),
+    ],
+)
+def test_a_file_gets_the_same_bounds_as_the_options(
+    tmp_path: Path, change: tuple[str, str], says: str
+) -> None:
+    with pytest.raises(ScenarioFileError) as caught:
+        read_scenario(write(tmp_path, GOOD.replace(*change, 1), "big.toml"))
+    assert says in str(caught.value)
+
+
+def test_a_file_is_a_study_of_kind_policy(tmp_path: Path) -> None:
+    sc = read_scenario(write(tmp_path, GOOD))
+    study = sc.study
+    assert study.kind == "policy" and not study.is_study
+    assert study.commodity == "cobalt_oxides" and study.years == (2024,)
+    assert study.sources == ("COD", "NAM", "ZMB")
+    assert {s.source: s.targets for s in study.events}["COD"] == ("CHN",)
+    assert study.stockpile_texts() == ("JPN=3months", "KOR=120")
+    assert study.parameters.alpha == 0.7 and study.parameters.fail_rel == 0.01

@@ -40,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from critmin.defaults import DEFAULT_SHOCKS
 from critmin.loader.commodities import CommodityGroup
 from critmin.simulator.network import TradeNetwork
 from critmin.simulator.scenario import (
@@ -53,6 +54,7 @@ from critmin.simulator.scenario import (
 from critmin.simulator.tables import SOURCE_COLUMNS
 from critmin.store.graph import GraphStore
 from critmin.store.networks import Panel, read_panel, read_trade_rows, tonnes_years
+from critmin.units import Unit
 
 __all__ = [
     "ABSORBS",
@@ -214,6 +216,11 @@ def _default_rule() -> str:
     raise LookupError("no failure-rule preset matches the default parameters")
 
 
+#: The largest ``fail_abs`` multiple: in every unit, scale x the unit's threshold stays within
+#: the largest flow a loader accepts (1e10 t at 0.001 t, 1e13 USD at 1,000 USD).
+MAX_FAIL_ABS_SCALE = min(unit.max_flow / unit.default_fail_abs for unit in Unit)
+
+
 @dataclass(frozen=True)
 class Grid:
     """The model choices a sensitivity study varies; every combination is a grid point.
@@ -235,6 +242,12 @@ class Grid:
             raise ValueError(f"unknown failure rule(s) {unknown}; presets: {list(FAILURE_PRESETS)}")
         if any(not s > 0 or not math.isfinite(s) for s in self.fail_abs_scales):
             raise ValueError(f"fail_abs scales must be > 0, got {self.fail_abs_scales}")
+        too_large = [s for s in self.fail_abs_scales if s > MAX_FAIL_ABS_SCALE]
+        if too_large:
+            raise ValueError(
+                f"fail_abs scale {too_large[0]:g} is above {MAX_FAIL_ABS_SCALE:g}: a threshold "
+                "beyond the largest flow a loader accepts (Unit.max_flow), which no country reaches"
+            )
         object.__setattr__(self, "alphas", _with(self.alphas, defaults.alpha))
         object.__setattr__(self, "absorbs", _with(self.absorbs, defaults.absorb))
         object.__setattr__(self, "fail_abs_scales", _with(self.fail_abs_scales, 1.0))
@@ -460,7 +473,7 @@ def _top(table: pd.DataFrame, top: int) -> set[str]:
 def sensitivity(
     data: Mapping[Hashable, TradeNetwork] | Sequence[DataVariant],
     grid: Grid | None = None,
-    fractions: Sequence[float] = (1.0, 0.5),
+    fractions: Sequence[float] = DEFAULT_SHOCKS,
     workers: int | None = None,
     progress: Progress | None = None,
     notes: Sequence[str] = (),

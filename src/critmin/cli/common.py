@@ -5,16 +5,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from critmin.cli.explain import explain, interrupted, quiet_driver
+from critmin.defaults import MAX_SCENARIOS
+from critmin.simulator.scenario import Parameters
 from critmin.store.graph import GraphStore
 from critmin.store.settings import resolve_settings
-from critmin.units import Unit
+from critmin.units import Measure, Unit
 
 console = Console()
 err_console = Console(stderr=True)
@@ -35,12 +37,26 @@ Database = Annotated[
 ]
 
 
-# The cascade's parameters, as every command that runs a cascade takes them (defaults are the
-# model's, in critmin.simulator.scenario.Parameters; fail_abs left unset follows the unit).
-Alpha = Annotated[float, typer.Option(help="Share of a loss passed on by cutting exports.")]
-Absorb = Annotated[float, typer.Option(help="Share of a received loss absorbed at home first.")]
+# The cascade's parameters, as every command that runs a cascade takes them. Unset, each is
+# the model's default (critmin.simulator.scenario.Parameters, shown in the help), so the CLI
+# never restates a default: only the values given override it (see given_parameters).
+_DEFAULT = Parameters()
+Alpha = Annotated[
+    float | None,
+    typer.Option(help=f"Share of a loss passed on by cutting exports [default: {_DEFAULT.alpha}]."),
+]
+Absorb = Annotated[
+    float | None,
+    typer.Option(
+        help=f"Share of a received loss absorbed at home first [default: {_DEFAULT.absorb}]."
+    ),
+]
 SupplierCap = Annotated[
-    str, typer.Option(help="none, or supply (suppliers give at most their supply).")
+    str | None,
+    typer.Option(
+        help="none, or supply (suppliers give at most their supply) "
+        f"[default: {_DEFAULT.supplier_cap}]."
+    ),
 ]
 FailAbs = Annotated[
     float | None,
@@ -49,8 +65,36 @@ FailAbs = Annotated[
         f"{Unit.TONNES.default_fail_abs:g} t or {Unit.USD.default_fail_abs:,.0f} USD."
     ),
 ]
-FailRel = Annotated[float, typer.Option(help="Failure also needs loss > fail_rel x demand.")]
-MeasureOption = Annotated[str, typer.Option(help="auto, tonnes or usd (README: units).")]
+FailRel = Annotated[
+    float | None,
+    typer.Option(
+        help=f"Failure also needs loss > fail_rel x demand [default: {_DEFAULT.fail_rel}]."
+    ),
+]
+MeasureOption = Annotated[
+    Measure,
+    typer.Option(
+        case_sensitive=False,
+        help="auto (tonnes where the data has them, else USD), tonnes, usd or metal "
+        "(README: units).",
+    ),
+]
+AllowLarge = Annotated[
+    bool,
+    typer.Option(
+        "--allow-large",
+        help=f"Run even when the run plans more than {MAX_SCENARIOS:,} scenarios.",
+    ),
+]
+
+
+def given_parameters(**values: Any) -> dict[str, Any]:
+    """The cascade parameters a user gave (those not None), to apply over the defaults.
+
+    >>> given_parameters(alpha=0.5, absorb=None)
+    {'alpha': 0.5}
+    """
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def friendly(command: Callable[P, R]) -> Callable[P, R]:

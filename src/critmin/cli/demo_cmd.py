@@ -17,6 +17,7 @@ from critmin.pipeline import DEMO_SWEEPS, load_demo, measure_demo_scenario
 from critmin.report import ScenarioChoice, build_report
 from critmin.server import ManagedNeo4j
 from critmin.store.networks import trade_counts
+from critmin.study import Study
 
 
 @friendly
@@ -39,12 +40,13 @@ def demo(
 
         (first, first_years), *others = DEMO_SWEEPS
         console.rule("2. Sweep HS 282200 cobalt oxides and hydroxides, 2002-2024")
-        outcome = sweep_with_progress(store, first, years=first_years)
+        outcome = sweep_with_progress(store, Study.build(first, years=first_years))
         show_sources(outcome, top)
 
         console.rule("3. Sweep the other 2024 battery materials")
         for commodity, years in others:
-            show_sources(sweep_with_progress(store, commodity, years=years), min(top, 5))
+            study = Study.build(commodity, years=years)
+            show_sources(sweep_with_progress(store, study), min(top, 5))
         measured = measure_demo_scenario(store)
         console.print(f"network measures stored on scenario {', '.join(measured)}")
         console.rule("4. Write the report")

@@ -20,6 +20,7 @@ from critmin.analysis.queries import Parameter, QueryError
 from critmin.analysis.reads import yearly_concentration
 from critmin.cli.common import (
     Database,
+    MeasureOption,
     Password,
     Uri,
     User,
@@ -29,13 +30,14 @@ from critmin.cli.common import (
     open_store,
 )
 from critmin.cli.output import Format, FormatOption, OutOption, emit
+from critmin.defaults import DEFAULT_SHOCKS
 from critmin.loader.commodities import CommodityGroup, find_group
 from critmin.store.graph import GraphStore
+from critmin.units import Measure
 
 app = typer.Typer(help="Network measures of trade networks: before/after scenarios, concentration.")
 
 Commodity = Annotated[str | None, typer.Option(help="Commodity group id (e.g. cobalt).")]
-Measure = Annotated[str, typer.Option(help="auto, tonnes or usd; scenarios use their own unit.")]
 Connection = tuple[str | None, str | None, str | None, str | None]
 YEARS = Parameter("years", "list<integer>", default=None)  # same syntax as `--param years=`
 
@@ -57,10 +59,14 @@ def metrics(
     ] = None,
     shock: Annotated[
         list[float] | None,
-        typer.Option(help="Shock size with --source (repeat); default 0.5 and 1.0."),
+        typer.Option(
+            help="Shock size with --source (repeat); default "
+            + " and ".join(f"{s:g}" for s in DEFAULT_SHOCKS)
+            + "."
+        ),
     ] = None,
     mode: Annotated[str, typer.Option(help="export or production (with --source).")] = "export",
-    measure: Measure = "auto",
+    measure: MeasureOption = Measure.AUTO,
     save: Annotated[
         bool, typer.Option("--save/--no-save", help="Store the measures on the Scenario nodes.")
     ] = True,
@@ -81,7 +87,7 @@ def metrics(
         year,
         scenario or [],
         source,
-        shock or [0.5, 1.0],
+        shock or list(DEFAULT_SHOCKS),
         mode,
         measure,
         save,
@@ -193,7 +199,7 @@ def concentration(
     years: Annotated[
         str | None, typer.Option(help="2002-2024, 2019,2021; default every year.")
     ] = None,
-    measure: Measure = "auto",
+    measure: MeasureOption = Measure.AUTO,
     fmt: FormatOption = Format.table,
     out: OutOption = None,
     uri: Uri = None,
@@ -208,7 +214,7 @@ def concentration(
     except QueryError as exc:
         raise typer.BadParameter(str(exc)) from None
     with open_store(uri, user, password, database) as store:
-        table, unit = yearly_concentration(store, group, chosen, measure)
+        table, unit = yearly_concentration(store, group, chosen, measure.value)
     caption = (
         f"HHI on a 0-1 scale (1 = one country); exports in {unit} summed over HS "
         f"{', '.join(group.hs_codes)}; production in t ({group.production_commodity or 'none'})"
@@ -218,6 +224,6 @@ def concentration(
         fmt,
         title=f"Concentration of {group.id} exports and production",
         caption=caption,
-        context={"commodity": group.id, "unit": unit, "measure": measure},
+        context={"commodity": group.id, "unit": unit, "measure": measure.value},
         out=out,
     )

@@ -88,7 +88,7 @@ def _sources_view(table: pd.DataFrame, context: dict[str, object]) -> tuple[pd.D
 
 
 def _losses_view(table: pd.DataFrame, context: dict[str, object]) -> tuple[pd.DataFrame, str]:
-    unit = context["unit"]
+    unit = suffix(str(context["unit"]))
     table = table.rename(
         columns={
             "mean_loss_all_runs": f"mean_loss_all_runs_{unit}",

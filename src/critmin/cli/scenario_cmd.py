@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,9 +10,9 @@ import typer
 
 from critmin.cli.common import Database, Password, Uri, User, console, friendly, open_store
 from critmin.cli.output import Format, FormatOption, OutOption, emit
-from critmin.pipeline import run_scenario_file
-from critmin.policy import list_scenarios, read_scenario
+from critmin.policy import list_scenarios, read_scenario, run_policy
 from critmin.store.scenario_reads import suffix
+from critmin.study import redact_command
 
 app = typer.Typer(
     help="Policy scenarios written as TOML files (README: Policy scenarios): run one, list them.",
@@ -42,11 +41,11 @@ def run(
     """Run a policy scenario file: failed countries, losses, stock drawn and stock needed."""
     scenario = read_scenario(file)  # a bad file is refused before any server is asked
     with open_store(uri, user, password, database) as store:
-        outcome = run_scenario_file(
+        outcome = run_policy(
             store,
-            file,
+            scenario,
             write=store_results,
-            command=shlex.join(["critmin", *sys.argv[1:]]),
+            command=redact_command(["critmin", *sys.argv[1:]]),
         )
     unit = outcome.panel.unit
     if fmt is Format.table:

@@ -22,6 +22,7 @@ from critmin.analysis.sensitivity import (
 )
 from critmin.cli.common import (
     Database,
+    MeasureOption,
     Password,
     Uri,
     User,
@@ -32,10 +33,12 @@ from critmin.cli.common import (
 )
 from critmin.cli.output import Format, FormatOption, OutOption, emit, flat, write_frame
 from critmin.cli.simulate_cmd import parse_years
+from critmin.defaults import DEFAULT_SHOCKS
 from critmin.loader.commodities import find_group
-from critmin.pipeline import InvalidParameters, select_years
 from critmin.simulator.scenario import FAILURE_PRESETS
-from critmin.store.networks import NoTradeData, available_years, country_names
+from critmin.store.networks import available_years, country_names
+from critmin.study import InvalidParameters, Study
+from critmin.units import Measure
 
 
 class Show(StrEnum):
@@ -48,24 +51,19 @@ class Show(StrEnum):
 
 
 def run_grid(
-    commodity: str,
-    years: list[int] | None,
-    fractions: list[float],
+    study: Study,
     grid: Grid,
     data: list[str],
-    measure: str,
     workers: int | None,
     connection: tuple[str | None, str | None, str | None, str | None],
     quiet: bool,
 ) -> tuple[SensitivityResult, dict[str, str], float]:
     """Pull every data variant's networks once, then run the grid off the graph."""
-    group = find_group(commodity)
+    group = find_group(study.commodity)
     with open_store(*connection) as store:
-        chosen = select_years(years, available_years(store, group))
-        if not chosen:
-            raise NoTradeData(f"no TRADES for {group.id} in the requested years {years}")
+        chosen = study.chosen_years(available_years(store, group))
         try:
-            variants, notes = read_variants(store, group, chosen, measure, data)
+            variants, notes = read_variants(store, group, chosen, study.measure.value, data)
         except ValueError as exc:
             raise InvalidParameters(str(exc)) from exc
         names = country_names(store)
@@ -84,7 +82,7 @@ def run_grid(
         result = sensitivity(
             variants,
             grid,
-            fractions,
+            study.shocks,
             workers=workers,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
             notes=notes,
@@ -151,7 +149,12 @@ def sensitivity_command(
         str | None, typer.Option(help="2002-2024 or 2019,2021; default every year with data.")
     ] = None,
     shock: Annotated[
-        list[float] | None, typer.Option(help="Share of exports cut (repeat); default 1.0 and 0.5.")
+        list[float] | None,
+        typer.Option(
+            help="Share of exports cut, in (0, 1] (repeat); default "
+            + " and ".join(f"{s:g}" for s in DEFAULT_SHOCKS)
+            + "."
+        ),
     ] = None,
     alpha: Annotated[
         list[float] | None,
@@ -181,9 +184,7 @@ def sensitivity_command(
             "reading (--measure) is always the default point's."
         ),
     ] = None,
-    measure: Annotated[
-        str, typer.Option(help="The default point's reading: auto, tonnes or usd.")
-    ] = "auto",
+    measure: MeasureOption = Measure.AUTO,
     workers: Annotated[
         int | None,
         typer.Option(min=1, help="Processes running cascades; default one per core, 1 = serial."),
@@ -210,15 +211,13 @@ def sensitivity_command(
 
     Results stay in memory (printed, or written with --out), never stored with the study.
     """
-    chosen = parse_years(years)
+    study = Study.build(commodity, years=parse_years(years), shocks=shock, measure=measure)
     shown = list(dict.fromkeys(table or [Show.bands]))
     if fmt is not Format.table and len(shown) > 1 and out is None:
         raise typer.BadParameter("csv and json on stdout take one --table; use --out for several")
     unknown = sorted(set(data or []) - set(DATA_VARIANTS))
     if unknown:
         raise typer.BadParameter(f"unknown --data {unknown}; choose from {list(DATA_VARIANTS)}")
-    if measure not in ("auto", "tonnes", "usd"):
-        raise typer.BadParameter(f"--measure must be auto, tonnes or usd, not {measure!r}")
     try:
         grid = Grid(
             alphas=tuple(alpha or ALPHAS),
@@ -230,12 +229,9 @@ def sensitivity_command(
         raise typer.BadParameter(str(exc)) from None
     report = console if fmt is Format.table else err_console
     result, names, seconds = run_grid(
-        commodity,
-        chosen,
-        shock or [1.0, 0.5],
+        study,
         grid,
         data or list(DATA_VARIANTS),
-        measure,
         workers,
         (uri, user, password, database),
         quiet=not report.is_terminal,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 import time
 from typing import Annotated, Any
@@ -12,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from critmin.cli.common import (
     Absorb,
+    AllowLarge,
     Alpha,
     Database,
     FailAbs,
@@ -23,13 +23,17 @@ from critmin.cli.common import (
     User,
     console,
     friendly,
+    given_parameters,
     open_store,
 )
 from critmin.cli.output import show_sources_table, show_table
-from critmin.pipeline import KEEP_SHARE, SweepOutcome, cascade_parameters, run_sweep
+from critmin.defaults import DEFAULT_SHOCKS, FIRST_YEAR, KEEP_SHARE, LAST_YEAR, MAX_SCENARIOS
+from critmin.pipeline import SweepOutcome, run_sweep
 from critmin.simulator.stockpiles import Stockpile, parse_stockpiles
 from critmin.store.graph import GraphStore
 from critmin.store.scenario_reads import suffix
+from critmin.study import Study, redact_command
+from critmin.units import Measure
 
 
 def parse_years(text: str | None) -> list[int] | None:
@@ -43,6 +47,10 @@ def parse_years(text: str | None) -> list[int] | None:
     Traceback (most recent call last):
     ...
     BadParameter: years '2024-2002' run backwards: write 2002-2024
+    >>> parse_years("0-999999999")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    BadParameter: years '0-999999999' are outside 1900-2100: write years such as 2002-2024
     """
     if not text:
         return None
@@ -57,6 +65,12 @@ def parse_years(text: str | None) -> list[int] | None:
             ) from None
         if stop < start:
             raise typer.BadParameter(f"years {part.strip()!r} run backwards: write {stop}-{start}")
+        if start < FIRST_YEAR or stop > LAST_YEAR:  # before a range of a billion years is made
+            raise typer.BadParameter(
+                f"years {part.strip()!r} are outside {FIRST_YEAR}-{LAST_YEAR}: write years "
+                "such as 2002-2024",
+                param_hint="--years",
+            )
         years.update(range(start, stop + 1))
     return sorted(years)
 
@@ -89,17 +103,24 @@ def show_coalitions(outcome: SweepOutcome, top: int) -> None:
 def stockpile_option(items: list[str] | None) -> dict[str, Stockpile]:
     """``--stockpile JPN=30 --stockpile USA=3months`` as stockpiles, or a bad-parameter error.
 
-    >>> stockpile_option(["jpn=30", "USA=3months"])
+    The same country given twice with the same stock is one stockpile.
+
+    >>> stockpile_option(["jpn=30", "USA=3months", "JPN=30"])
     {'JPN': Stockpile(amount=30.0, in_months=False), 'USA': Stockpile(amount=3.0, in_months=True)}
     """
-    try:
-        parsed = parse_stockpiles(items or [])
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--stockpile") from None
-    upper = {code.upper(): stock for code, stock in parsed.items()}
-    if len(upper) != len(parsed):
-        raise typer.BadParameter("a country is given twice", param_hint="--stockpile")
-    return upper
+    out: dict[str, Stockpile] = {}
+    for item in items or []:
+        try:
+            ((code, stock),) = parse_stockpiles([item]).items()
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--stockpile") from None
+        code = code.strip().upper()
+        if out.get(code, stock) != stock:
+            raise typer.BadParameter(
+                f"{code} is given twice ({out[code]} and {stock})", param_hint="--stockpile"
+            )
+        out[code] = stock
+    return out
 
 
 def show_drawn(outcome: SweepOutcome, top: int) -> None:
@@ -125,7 +146,7 @@ def show_drawn(outcome: SweepOutcome, top: int) -> None:
     )
 
 
-def sweep_with_progress(store: GraphStore, commodity: str, **options: Any) -> SweepOutcome:
+def sweep_with_progress(store: GraphStore, study: Study, **options: Any) -> SweepOutcome:
     started = time.perf_counter()
     with Progress(
         TextColumn("simulating"),
@@ -145,10 +166,10 @@ def sweep_with_progress(store: GraphStore, commodity: str, **options: Any) -> Sw
 
         outcome = run_sweep(
             store,
-            commodity,
+            study,
             progress=advance,
             write_progress=lambda n: bar.update(write_task, advance=n, visible=True),
-            command=shlex.join(["critmin", *sys.argv[1:]]),
+            command=redact_command(["critmin", *sys.argv[1:]]),
             **options,
         )
     panel = outcome.panel
@@ -180,7 +201,12 @@ def simulate(
         str | None, typer.Option(help="2002-2024 or 2019,2021; default every year with data.")
     ] = None,
     shock: Annotated[
-        list[float] | None, typer.Option(help="Share of exports cut (repeat); default 1.0 and 0.5.")
+        list[float] | None,
+        typer.Option(
+            help="Share of exports cut (repeat; a size given twice runs once); default "
+            + " and ".join(f"{s:g}" for s in DEFAULT_SHOCKS)
+            + "."
+        ),
     ] = None,
     source: Annotated[
         list[str] | None, typer.Option(help="ISO3 source (repeat); default every exporter.")
@@ -218,14 +244,15 @@ def simulate(
         ),
     ] = None,
     mode: Annotated[
-        str, typer.Option(help="export (cut exports) or production (cut output).")
-    ] = "export",
-    alpha: Alpha = 0.8,
-    absorb: Absorb = 0.0,
-    supplier_cap: SupplierCap = "none",
+        str | None,
+        typer.Option(help="export (cut exports) or production (cut output) [default: export]."),
+    ] = None,
+    alpha: Alpha = None,
+    absorb: Absorb = None,
+    supplier_cap: SupplierCap = None,
     fail_abs: FailAbs = None,
-    fail_rel: FailRel = 0.0,
-    measure: MeasureOption = "auto",
+    fail_rel: FailRel = None,
+    measure: MeasureOption = Measure.AUTO,
     keep_share: Annotated[
         float, typer.Option(help="Store TRANSMITS edges above this share of the shock.")
     ] = KEEP_SHARE,
@@ -249,45 +276,43 @@ def simulate(
         ),
     ] = None,
     rows: Annotated[int, typer.Option("--top", min=1, help="Rows of the tables to print.")] = 10,
+    allow_large: AllowLarge = False,
     uri: Uri = None,
     user: User = None,
     password: Password = None,
     database: Database = None,
 ) -> None:
     """Run the shock-diffusion sweep on stored networks and write scenario-tagged results."""
-    # Bad years or parameters are refused before any server is asked.
-    chosen = parse_years(years)
-    stockpiles = stockpile_option(stockpile)
-    parameters = cascade_parameters(
-        mode=mode,
-        alpha=alpha,
-        absorb=absorb,
-        supplier_cap=supplier_cap,
-        fail_abs=fail_abs,
-        fail_rel=fail_rel,
+    # The study is built, and bad years, numbers or repeats refused, before a server is asked.
+    study = Study.build(
+        commodity,
+        years=parse_years(years),
+        shocks=shock,
+        measure=measure,
+        sources=source,
+        together=together,
+        targets=target,
+        stockpiles=stockpile_option(stockpile),
+        keep_share=keep_share,
+        coalitions=coalitions,
+        top=top,
+        cascades=cascades,
+        max_scenarios=None if allow_large else MAX_SCENARIOS,
+        **given_parameters(
+            mode=mode,
+            alpha=alpha,
+            absorb=absorb,
+            supplier_cap=supplier_cap,
+            fail_abs=fail_abs,
+            fail_rel=fail_rel,
+        ),
     )
     with open_store(uri, user, password, database) as store:
         outcome = sweep_with_progress(
-            store,
-            commodity,
-            years=chosen,
-            fractions=shock or [1.0, 0.5],
-            sources=source,
-            together=together,
-            targets=target,
-            measure=measure,
-            keep_share=keep_share,
-            write=store_results,
-            cascades=cascades,
-            parameters=parameters,
-            coalitions=coalitions,
-            top=top,
-            executor=executor,
-            scheduler=scheduler,
-            stockpiles=stockpiles or None,
+            store, study, write=store_results, executor=executor, scheduler=scheduler
         )
     show_sources(outcome, rows)
-    if stockpiles:
+    if study.stockpiles:
         show_drawn(outcome, rows)
     if outcome.coalitions is not None:
         show_coalitions(outcome, rows)

@@ -17,25 +17,16 @@ from critmin.cli.common import (
     Uri,
     User,
     friendly,
+    given_parameters,
     open_store,
 )
 from critmin.cli.output import Format, FormatOption, OutOption, emit
 from critmin.cli.simulate_cmd import stockpile_option
-from critmin.pipeline import cascade_parameters
 from critmin.policy import stock_needed_table
-from critmin.simulator import Shock
 from critmin.simulator.scenario import FAILURE_PRESETS
 from critmin.store.scenario_reads import suffix
-
-
-def _shocks(sources: list[str], shock: float, targets: list[str] | None) -> list[Shock]:
-    try:
-        return [
-            Shock(s.strip().upper(), shock, [t.upper() for t in targets] if targets else None)
-            for s in sources
-        ]
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+from critmin.study import Study
+from critmin.units import Measure
 
 
 @friendly
@@ -68,11 +59,11 @@ def stock_needed(
     failure_rule: Annotated[
         str, typer.Option(help=f"Failure-rule preset: {', '.join(FAILURE_PRESETS)}.")
     ] = "any-loss",
-    alpha: Alpha = 0.8,
-    absorb: Absorb = 0.0,
-    supplier_cap: SupplierCap = "none",
+    alpha: Alpha = None,
+    absorb: Absorb = None,
+    supplier_cap: SupplierCap = None,
     fail_abs: FailAbs = None,
-    measure: MeasureOption = "auto",
+    measure: MeasureOption = Measure.AUTO,
     fmt: FormatOption = Format.table,
     out: OutOption = None,
     rows: Annotated[int, typer.Option("--top", min=1, help="Rows of the table to print.")] = 30,
@@ -88,25 +79,26 @@ def stock_needed(
             f"{failure_rule!r}: choose one of {', '.join(FAILURE_PRESETS)}",
             param_hint="--failure-rule",
         )
-    shocks = _shocks(source, shock, target)
-    stockpiles = stockpile_option(stockpile)
-    parameters = cascade_parameters(
-        alpha=alpha,
-        absorb=absorb,
-        supplier_cap=supplier_cap,
-        fail_abs=fail_abs,
-        fail_rel=FAILURE_PRESETS[failure_rule]["fail_rel"],
+    study = Study.build(  # the sources cut together, in one year; checked before a server
+        commodity,
+        years=None if year is None else [year],
+        shocks=[shock],
+        measure=measure,
+        sources=source,
+        together=True,
+        targets=target,
+        stockpiles=stockpile_option(stockpile),
+        **given_parameters(
+            alpha=alpha,
+            absorb=absorb,
+            supplier_cap=supplier_cap,
+            fail_abs=fail_abs,
+            fail_rel=FAILURE_PRESETS[failure_rule]["fail_rel"],
+        ),
     )
     with open_store(uri, user, password, database) as store:
         table, context = stock_needed_table(
-            store,
-            commodity,
-            year,
-            shocks,
-            stockpiles,
-            parameters,
-            measure,
-            [c.upper() for c in country] if country else None,
+            store, study, [c.strip().upper() for c in country] if country else None
         )
     unit = str(context["unit"])
     u = suffix(unit)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from critmin.defaults import DEFAULT_SHOCKS, KEEP_SHARE
 from critmin.simulator.network import TradeNetwork
 from critmin.simulator.scenario import Parameters
 from critmin.simulator.stockpiles import Stockpiles
@@ -61,10 +62,10 @@ def coalition_sweep(
     k: int = 2,
     members: Iterable[str] | None = None,
     top: int | None = None,
-    fractions: Sequence[float] = (1.0, 0.5),
+    fractions: Sequence[float] = DEFAULT_SHOCKS,
     coalitions: Iterable[Iterable[str]] | None = None,
     targets: Iterable[str] | None = None,
-    keep_share: float = 1e-3,
+    keep_share: float = KEEP_SHARE,
     progress: Progress | None = None,
     executor: str = "local",
     scheduler: Any = None,

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from critmin.defaults import DEFAULT_SHOCKS, KEEP_SHARE
 from critmin.simulator.chain import align_stages, coupling_cut
 from critmin.simulator.executors import Job, Tables, run_jobs
 from critmin.simulator.fast import Batch, Links, run_batch
@@ -97,10 +98,10 @@ class SweepResult:
 
 def sweep(
     networks: TradeNetwork | Mapping[Any, TradeNetwork],
-    fractions: Sequence[float] = (1.0, 0.5),
+    fractions: Sequence[float] = DEFAULT_SHOCKS,
     sources: Iterable[str] | None = None,
     together: bool = False,
-    keep_share: float = 1e-3,
+    keep_share: float = KEEP_SHARE,
     progress: Progress | None = None,
     targets: Iterable[str] | None = None,
     executor: str = "local",
@@ -125,7 +126,8 @@ def sweep(
         Shock the given ``sources`` at once, as one coalition per network and fraction: every
         member present in the network, in the networks where at least one can be a source.
     keep_share : float
-        Keep a transmitted edge when its quantity exceeds this share of the run's initial shock.
+        Keep a transmitted edge when its quantity exceeds this share of the run's initial shock
+        (default :data:`critmin.defaults.KEEP_SHARE`, as stored sweeps use).
     progress : callable, optional
         ``progress(n_done, n_total)``, called as runs finish.
     targets : iterable of str, optional
@@ -444,10 +446,10 @@ class ChainSweepResult:
 
 def chain_sweep(
     chains: Sequence[TradeNetwork] | Mapping[Any, Sequence[TradeNetwork]],
-    fractions: Sequence[float] = (1.0, 0.5),
+    fractions: Sequence[float] = DEFAULT_SHOCKS,
     sources: Iterable[str] | None = None,
     source_stages: Iterable[int] | None = None,
-    keep_share: float = 1e-3,
+    keep_share: float = KEEP_SHARE,
     progress: Progress | None = None,
     cascade: Parameters | None = None,
     **parameters: Any,

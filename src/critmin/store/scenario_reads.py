@@ -20,6 +20,7 @@ from critmin.simulator.scenario import Parameters
 from critmin.store.graph import GraphStore
 from critmin.store.locks import live_leases
 from critmin.store.migration import check_schema
+from critmin.study import RunKind
 from critmin.units import Unit
 
 __all__ = [
@@ -51,10 +52,9 @@ __all__ = [
 
 PARAMETER_NAMES = tuple(f.name for f in fields(Parameters))
 
-#: Kinds of run: a study sweeps every source one at a time; a selection some of them; a
-#: coalition shocks its sources together; an embargo cuts exports to chosen importers only.
-#: Studies and selections get the sweep summaries (the tables count single-source runs).
-TABLE_KINDS = ("study", "selection")
+#: The kinds of run (:class:`~critmin.study.RunKind`) that get the sweep summaries: studies and
+#: selections (the tables count single-source runs).
+TABLE_KINDS = tuple(kind.value for kind in RunKind if kind.has_tables)
 
 CASCADE_IMPACT_COLUMNS = [
     "country",
@@ -137,7 +137,7 @@ ORDER BY year, source
 """
 
 POLICY_RUNS = """
-MATCH (r:Run {commodity: $commodity, kind: 'policy'})
+MATCH (r:Run {commodity: $commodity, kind: $kind})
 WHERE r.status = 'complete'
 RETURN r.id AS run_id, coalesce(r.scenario, r.id) AS name,
        coalesce(r.scenario_title, r.scenario, r.id) AS title, r.scenario_file AS file,
@@ -190,7 +190,10 @@ def find_run(
         if run.get("kind") not in TABLE_KINDS:
             raise NoScenarios(f"run {run_id} is a {run.get('kind')} run: it has no study tables")
         return run
-    studies = runs[(runs["kind"] == "study") & ~stockpiled(runs)]
+    # The study is the run flagged so when stored; a parameter set picks among the sweeps of
+    # every source without stockpiles.
+    every_source = (runs["kind"] == RunKind.STUDY) & ~stockpiled(runs)
+    studies = runs[every_source] if where else runs[flagged(runs)]
     if shock is not None:
         swept = [float(shock) in map(float, f) for f in studies["fractions"]]
         studies = studies.loc[pd.Series(swept, index=studies.index, dtype=bool)]
@@ -204,9 +207,13 @@ def find_run(
         if where:
             wanted += f" with {dict(where)}"
         unfinished = len(studies) - len(complete)
+        others = int(((runs["kind"] == RunKind.STUDY) & (runs["status"] == "complete")).sum())
         hint = (
             f"; {unfinished} matching sweep(s) did not finish: re-run them"
             if unfinished
+            else f"; {others} sweep(s) of other parameters or with stockpiles are stored: pick "
+            "one with --run ID or --param NAME=VALUE (see `critmin query sweeps`)"
+            if others and not where
             else f": run `critmin simulate --commodity {commodity}`"
         )
         raise NoScenarios(f"no complete sweep of every source of {wanted}{hint}")
@@ -227,8 +234,10 @@ def study_runs(store: GraphStore, commodity: str, mode: str = "export") -> pd.Da
     """
     find_run(store, commodity, mode)  # raises, with the reason, when there is none
     runs = runs_of(store, commodity, mode)
-    done = runs[(runs["kind"] == "study") & (runs["status"] == "complete") & ~stockpiled(runs)]
-    done = done.copy()
+    sweeps = (runs["kind"] == RunKind.STUDY) & ~stockpiled(runs) & (runs["status"] == "complete")
+    # The study (flagged) first, then the other parameter sets, the latest first.
+    done = runs[sweeps].assign(_study=flagged(runs)[sweeps])
+    done = done.sort_values("_study", ascending=False, kind="stable").drop(columns="_study")
     for name in PARAMETER_NAMES:  # a run stores the parameters it was given
         if name not in done:
             done[name] = None
@@ -239,6 +248,13 @@ def study_runs(store: GraphStore, commodity: str, mode: str = "export") -> pd.Da
     done["first_year"] = [min(map(int, y)) for y in done["years"]]
     done["last_year"] = [max(map(int, y)) for y in done["years"]]
     return done.reset_index(drop=True)
+
+
+def flagged(runs: pd.DataFrame) -> pd.Series:
+    """Which runs are the study of their commodity (``is_study``, decided when stored)."""
+    if "is_study" not in runs:
+        return pd.Series(False, index=runs.index, dtype=bool)
+    return pd.Series([v is True for v in runs["is_study"]], index=runs.index, dtype=bool)
 
 
 def stockpiled(runs: pd.DataFrame) -> pd.Series:
@@ -382,7 +398,7 @@ def policy_runs(store: GraphStore, commodity: str) -> pd.DataFrame:
     ``critmin scenario run``), newest first; an empty frame (columns
     :data:`POLICY_RUN_COLUMNS`) when there is none."""
     check_schema(store)
-    frame = store.query(POLICY_RUNS, commodity=commodity)
+    frame = store.query(POLICY_RUNS, commodity=commodity, kind=RunKind.POLICY.value)
     if frame.empty:
         return pd.DataFrame(columns=POLICY_RUN_COLUMNS)
     return frame

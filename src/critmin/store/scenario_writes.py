@@ -62,7 +62,8 @@ from critmin.store.graph import GraphStore, Statement, neo4j_rows
 from critmin.store.locks import exclusive, holder_label
 from critmin.store.migration import SCHEMA_VERSION, check_schema, now
 from critmin.store.networks import country_names
-from critmin.store.scenario_reads import TABLE_KINDS, run_lease, run_properties, suffix
+from critmin.store.scenario_reads import run_lease, run_properties, suffix
+from critmin.study import RunKind, redact_command
 from critmin.units import Unit
 
 __all__ = [
@@ -230,9 +231,9 @@ def new_run_id(commodity: str) -> str:
 class RunInfo:
     """What the sweep was: stored on its ``(:Run)`` node and on each scenario.
 
-    ``kind`` is one of ``study``, ``selection``, ``coalition``, ``embargo`` (see
-    :data:`TABLE_KINDS`); ``n_years`` and ``n_panel`` are the ``Y`` and ``N`` of the failure
-    rate (years swept, countries in the sweep's panel).
+    ``kind`` is a :class:`~critmin.study.RunKind` and ``is_study`` whether the run is the
+    study (both from the :class:`~critmin.study.Study`); ``n_years`` and ``n_panel`` are the
+    ``Y`` and ``N`` of the failure rate (years swept, countries in the sweep's panel).
     """
 
     id: str
@@ -244,7 +245,10 @@ class RunInfo:
     data_versions: Mapping[int, str]
     targets: tuple[str, ...] = ()
     extra: Mapping[str, Any] | None = None
-    kind: str = "study"
+    kind: RunKind = RunKind.STUDY
+    #: The run is the study of its commodity (:attr:`critmin.study.Study.is_study`): every
+    #: reader of "the study" selects the latest complete run with this flag.
+    is_study: bool = False
     n_years: int = 0  # 0: the number of years in the runs written
     #: The stockpiles every scenario of the run started with, as given (``JPN=30``,
     #: ``USA=3months``; part of the scenario ids), and per year in the network's unit.
@@ -485,9 +489,10 @@ def _run_props(info: RunInfo, runs: pd.DataFrame, created: str) -> dict[str, Any
     return {
         **parameters,
         "id": info.id,
-        "command": info.command,
+        "command": redact_command(info.command),
         "commodity": info.commodity,
-        "kind": info.kind,
+        "kind": RunKind(info.kind).value,
+        "is_study": info.is_study,
         "status": "running",
         "unit": info.unit,
         "years": sorted({int(y) for y in runs["year"]}),
@@ -563,7 +568,7 @@ def write_sweep(
     check_schema(store, writing=True)
     if not info.n_years:
         info = replace(info, n_years=int(runs["year"].nunique()))
-    if tables is None and info.kind in TABLE_KINDS:
+    if tables is None and RunKind(info.kind).has_tables:
         tables = study_tables(runs, impacts, info.n_years, info.n_panel)
     created = now()
     drawn = bool(info.stockpiles) and "stock_drawn" in impacts
@@ -597,7 +602,7 @@ def write_sweep(
                 _units(scenarios, cascades, info), workers=write_workers(), progress=written
             )
             summaries: list[tuple[str, list[dict[str, Any]]]] = []
-            if tables is not None and info.kind in TABLE_KINDS:
+            if tables is not None and RunKind(info.kind).has_tables:
                 names = country_names(store)
                 summaries = _summary_rows(tables, info, names)
             finish: list[Statement] = [(c, {"run_id": info.id}, None) for c in DELETE_SUMMARIES]

@@ -1,0 +1,535 @@
+"""Policy scenario files: read one into a validated scenario (and its Study), list a folder.
+
+The format is the package's (:mod:`critmin.policy`). Reading touches no database: every error
+names the file, the key and the value, on one line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import math
+import os
+import re
+import stat
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from critmin.defaults import FIRST_YEAR, KEEP_SHARE, LAST_YEAR, MAX_STOCKPILE_MONTHS
+from critmin.errors import CritminError
+from critmin.loader.commodities import load_groups
+from critmin.loader.countries import to_iso3
+from critmin.loader.files import _wide_encoding
+from critmin.simulator import Shock, Stockpile
+from critmin.simulator.scenario import FAILURE_PRESETS, Parameters
+from critmin.study import InvalidParameters, RunKind, Study
+from critmin.units import Measure, Unit
+
+__all__ = [
+    "DEFAULT_FAILURE_RULE",
+    "MAX_FILE_BYTES",
+    "PolicyScenario",
+    "ScenarioFileError",
+    "ShockSpec",
+    "list_scenarios",
+    "read_scenario",
+]
+
+DEFAULT_FAILURE_RULE = "any-loss"
+#: The largest scenario file read: the bundled ones are about 2 KB; a file above this (or a
+#: device such as /dev/zero, which never ends) is not a scenario.
+MAX_FILE_BYTES = 1 << 20
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+# Control characters (NUL, escape sequences...) never belong in a title or a code; a
+# description may break lines.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_TOP_KEYS = {
+    "name",
+    "title",
+    "description",
+    "commodity",
+    "years",
+    "failure_rule",
+    "measure",
+    "sources",
+    "shocks",
+    "coalitions",
+    "stockpiles",
+    "parameters",
+}
+_CUT_KEYS = {"fraction", "months", "phases"}
+_PARAMETERS = {f.name for f in fields(Parameters)}
+
+
+class ScenarioFileError(CritminError, ValueError):
+    """A scenario file that cannot be read or run: names the file, the key and the value."""
+
+    def __init__(self, path: Path | str, key: str, value: object, problem: str) -> None:
+        shown = repr(value) if not isinstance(value, str) or len(value) < 80 else "..."
+        super().__init__(f"{Path(path).name}: {key} = {shown}: {problem}")
+        self.path, self.key, self.value, self.problem = Path(path), key, value, problem
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source the scenario file cites."""
+
+    title: str
+    url: str
+    publisher: str = ""
+    date: str = ""
+    note: str = ""
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.publisher, self.date) if p]
+        return (
+            f"{self.title} ({', '.join(parts)}) {self.url}" if parts else f"{self.title} {self.url}"
+        )
+
+
+@dataclass(frozen=True)
+class ShockSpec:
+    """One source's cut: its share of a year's exports, targets, and the group it belongs to."""
+
+    source: str
+    fraction: float
+    targets: tuple[str, ...] | None = None
+    group: str = ""  # the coalition's members ("COD+ZMB"), or "" for a shock alone
+    note: str = ""
+
+    def shock(self) -> Shock:
+        return Shock(self.source, self.fraction, self.targets)
+
+
+@dataclass(frozen=True)
+class PolicyScenario:
+    """A validated scenario file (:func:`read_scenario`)."""
+
+    path: Path
+    digest: str
+    name: str
+    title: str
+    description: str
+    commodity: str
+    years: tuple[int, ...] | None  # None: the latest year with data
+    failure_rule: str
+    measure: Measure
+    sources: tuple[Citation, ...]
+    shocks: tuple[ShockSpec, ...]
+    stockpiles: Mapping[str, Stockpile] = field(default_factory=dict)
+    parameters: Parameters = field(default_factory=Parameters)
+
+    @property
+    def study(self) -> Study:
+        """The file as a :class:`~critmin.study.Study` of kind ``policy`` (its years: the
+        file's, or every year with data when it says "latest"; the run picks the latest)."""
+        return Study(
+            chain=(self.commodity,),
+            years=self.years,
+            measure=self.measure,
+            stockpiles=tuple(self.stockpiles.items()),
+            parameters=self.parameters,
+            keep_share=KEEP_SHARE,
+            events=tuple(spec.shock() for spec in self.shocks),
+            kind=RunKind.POLICY,
+        )
+
+    @property
+    def run_id(self) -> str:
+        """The id of the ``(:Run)`` the scenario is stored under: one per name."""
+        return f"policy_{self.name}"
+
+    def stockpile_texts(self) -> tuple[str, ...]:
+        return tuple(f"{code}={self.stockpiles[code]}" for code in sorted(self.stockpiles))
+
+    def shock_text(self) -> str:
+        """The shocks in one line: ``COD 33.3% -> CHN,JPN; ZMB 100%``."""
+        out = []
+        for s in self.shocks:
+            text = f"{s.source} {s.fraction:.3g}"
+            if s.targets:
+                text += " -> " + ",".join(s.targets)
+            out.append(text)
+        return "; ".join(out)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_scenario(path: str | Path) -> PolicyScenario:
+    """Read and validate a scenario file; nothing is run and no database is asked.
+
+    Raises
+    ------
+    ScenarioFileError
+        On a file that cannot be read or parsed, an unknown key, a missing or bad value, an
+        unknown commodity or country code; the message names the file, the key and the value.
+    """
+    path = Path(path)
+    raw = _read_bytes(path)
+    data = _parse(path, raw)
+    check = _Checker(path)
+    check.keys("", data, _TOP_KEYS, required={"name", "description", "commodity", "sources"})
+
+    name = check.text("name", data["name"])
+    if not _NAME.fullmatch(name):
+        check.fail("name", name, "use lower-case letters, digits, '-' and '_' (at most 64)")
+    commodity = check.text("commodity", data["commodity"])
+    groups = load_groups()
+    if commodity not in groups:
+        check.fail("commodity", commodity, f"unknown commodity; known: {', '.join(sorted(groups))}")
+    failure_rule = check.text("failure_rule", data.get("failure_rule", DEFAULT_FAILURE_RULE))
+    if failure_rule not in FAILURE_PRESETS:
+        check.fail("failure_rule", failure_rule, f"choose one of {', '.join(FAILURE_PRESETS)}")
+    measure = check.text("measure", data.get("measure", Measure.AUTO.value))
+    if measure not in set(Measure):
+        check.fail("measure", measure, f"choose one of {', '.join(m.value for m in Measure)}")
+
+    shocks = check.all_shocks(data.get("shocks", []), data.get("coalitions", []))
+    stockpiles = check.stockpiles(data.get("stockpiles", {}))
+    parameters = check.parameters(data.get("parameters", {}), failure_rule)
+    scenario = PolicyScenario(
+        path=path,
+        digest=hashlib.sha256(raw).hexdigest()[:16],
+        name=name,
+        title=check.text("title", data.get("title", name)),
+        description=check.text("description", data["description"], lines=True),
+        commodity=commodity,
+        years=check.years(data.get("years", "latest")),
+        failure_rule=failure_rule,
+        measure=Measure(measure),
+        sources=check.citations(data["sources"]),
+        shocks=shocks,
+        stockpiles=stockpiles,
+        parameters=parameters,
+    )
+    try:
+        scenario.study  # noqa: B018  # the checks every run definition gets, from a file too
+    except InvalidParameters as exc:
+        check.fail("(scenario)", name, str(exc))
+    return scenario
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes: a regular file of at most :data:`MAX_FILE_BYTES`."""
+    try:
+        with path.open("rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ScenarioFileError(
+                    path,
+                    "(file)",
+                    str(path),
+                    "is not a regular file (a device, a pipe or a folder)",
+                )
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ScenarioFileError(path, "(file)", str(path), f"cannot be read: {reason}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioFileError(
+            path, "(file)", str(path), f"is larger than {MAX_FILE_BYTES:,} bytes: not a scenario"
+        )
+    return raw
+
+
+def _parse(path: Path, raw: bytes) -> dict[str, Any]:
+    """The TOML document of ``raw``: UTF-8, with or without a byte-order mark."""
+    wide = _wide_encoding(raw)
+    if wide is not None:
+        raise ScenarioFileError(
+            path,
+            "(encoding)",
+            wide,
+            f"the file is {wide}; scenario files are UTF-8: convert it, for example "
+            f"`iconv -f {wide} -t UTF-8 {path.name} > {path.stem}.utf8.toml`",
+        )
+    try:
+        text = raw.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioFileError(
+            path, "(encoding)", raw[exc.start : exc.start + 4], f"not UTF-8 at byte {exc.start}"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioFileError(path, "(syntax)", path.name, f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioFileError(
+            path, "(syntax)", path.name, "nested too deeply to be a scenario file"
+        ) from None
+
+
+class _Checker:
+    """Validation of one file's values; every failure names the file, the key and the value."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, value: object, problem: str) -> None:
+        raise ScenarioFileError(self.path, key, value, problem)
+
+    def keys(
+        self,
+        where: str,
+        table: object,
+        allowed: set[str],
+        required: set[str] | frozenset[str] = frozenset(),
+    ) -> dict[str, Any]:
+        if not isinstance(table, dict):
+            self.fail(where or "(file)", table, "must be a table")
+        assert isinstance(table, dict)
+        for key in table:
+            if key not in allowed:
+                self.fail(
+                    f"{where}.{key}" if where else key,
+                    table[key],
+                    f"unknown key; allowed here: {', '.join(sorted(allowed))}",
+                )
+        for key in sorted(required - set(table)):
+            self.fail(f"{where}.{key}" if where else key, None, "missing (required)")
+        return table
+
+    def text(self, key: str, value: object, *, lines: bool = False) -> str:
+        """Non-empty text without control characters (``lines``: line breaks allowed)."""
+        if not isinstance(value, str) or not value.strip():
+            self.fail(key, value, "must be non-empty text")
+        assert isinstance(value, str)
+        if (_CONTROL if lines else _CONTROL_LINE).search(value):
+            self.fail(
+                key,
+                value,
+                "holds a control character (NUL, escape...)"
+                + ("" if lines else " or a line break: write one line"),
+            )
+        return value.strip()
+
+    def number(self, key: str, value: object, low: float, high: float | None) -> float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok or not math.isfinite(float(value)):  # type: ignore[arg-type]
+            self.fail(key, value, "must be a number")
+        number = float(value)  # type: ignore[arg-type]
+        if number < low or (high is not None and number > high):
+            bounds = f"in [{low:g}, {high:g}]" if high is not None else f">= {low:g}"
+            self.fail(key, value, f"must be {bounds}")
+        return number
+
+    def country(self, key: str, value: object) -> str:
+        if not isinstance(value, str) or not value.strip():
+            self.fail(key, value, "must be an ISO3 country code such as COD")
+        assert isinstance(value, str)
+        code = value.strip().upper()
+        try:
+            found = to_iso3(code, "iso3")
+        except KeyError:
+            found = None
+        if found is None:
+            self.fail(key, value, "unknown country: give an ISO3 code such as COD, CHN, USA")
+        assert found is not None
+        return found
+
+    def countries(self, key: str, value: object, least: int = 1) -> tuple[str, ...]:
+        if not isinstance(value, list) or len(value) < least:
+            self.fail(key, value, f"must be a list of at least {least} ISO3 codes")
+        assert isinstance(value, list)
+        codes = [self.country(f"{key}[{i}]", v) for i, v in enumerate(value)]
+        if len(set(codes)) != len(codes):
+            self.fail(key, value, "names a country twice")
+        return tuple(sorted(codes))
+
+    def years(self, value: object) -> tuple[int, ...] | None:
+        if value == "latest":
+            return None
+        listed = value if isinstance(value, list) else [value]
+        years = [y for y in listed if isinstance(y, int) and not isinstance(y, bool)]
+        if (
+            not listed
+            or len(years) != len(listed)
+            or not all(FIRST_YEAR <= y <= LAST_YEAR for y in years)
+        ):
+            self.fail("years", value, 'must be "latest", a year such as 2024, or a list of years')
+        return tuple(sorted(set(years)))
+
+    def citations(self, value: object) -> tuple[Citation, ...]:
+        if not isinstance(value, list) or not value:
+            self.fail("sources", value, "cite at least one source: [[sources]] title, url")
+        assert isinstance(value, list)
+        out = []
+        allowed = {f.name for f in fields(Citation)}
+        for i, item in enumerate(value):
+            where = f"sources[{i}]"
+            table = self.keys(where, item, allowed, required={"title", "url"})
+            texts = {
+                k: self.text(f"{where}.{k}", str(v) if k == "date" else v) for k, v in table.items()
+            }
+            if not texts["url"].startswith(("https://", "http://")):
+                self.fail(f"{where}.url", texts["url"], "must be an http(s) address")
+            out.append(Citation(**texts))
+        return tuple(out)
+
+    def cut(self, where: str, table: Mapping[str, Any]) -> float:
+        """A shock's share of a year's exports from ``fraction``, ``months`` or ``phases``."""
+        given = sorted(_CUT_KEYS & set(table))
+        if len(given) != 1:
+            self.fail(where, given, "give exactly one of fraction, months or phases")
+        key = given[0]
+        if key == "fraction":
+            fraction = self.number(f"{where}.fraction", table["fraction"], 0.0, 1.0)
+        elif key == "months":
+            fraction = self.number(f"{where}.months", table["months"], 0.0, 12.0) / 12.0
+        else:
+            phases = table["phases"]
+            if not isinstance(phases, list) or not phases:
+                self.fail(f"{where}.phases", phases, "must be a list of {months, cut} tables")
+            total = 0.0
+            for i, phase in enumerate(phases):
+                at = f"{where}.phases[{i}]"
+                part = self.keys(at, phase, {"months", "cut", "note"}, required={"months", "cut"})
+                months = self.number(f"{at}.months", part["months"], 0.0, 12.0)
+                total += months * self.number(f"{at}.cut", part["cut"], 0.0, 1.0)
+            if sum(float(p["months"]) for p in phases) > 12.0:
+                self.fail(f"{where}.phases", phases, "the phases add up to more than 12 months")
+            fraction = total / 12.0
+        if fraction <= 0.0:
+            self.fail(f"{where}.{key}", table[key], "the cut is zero: a shock must cut something")
+        return fraction
+
+    def all_shocks(self, shocks: object, coalitions: object) -> tuple[ShockSpec, ...]:
+        out: list[ShockSpec] = []
+        for key, value in (("shocks", shocks), ("coalitions", coalitions)):
+            if not isinstance(value, list):
+                self.fail(key, value, f"must be a list of tables: [[{key}]]")
+        assert isinstance(shocks, list) and isinstance(coalitions, list)
+        for i, item in enumerate(shocks):
+            where = f"shocks[{i}]"
+            table = self.keys(where, item, {"source", "targets", "note"} | _CUT_KEYS, {"source"})
+            source = self.country(f"{where}.source", table["source"])
+            targets = self._targets(where, table, [source])
+            note = self.text(f"{where}.note", table["note"], lines=True) if "note" in table else ""
+            out.append(ShockSpec(source, self.cut(where, table), targets, "", note))
+        for i, item in enumerate(coalitions):
+            where = f"coalitions[{i}]"
+            allowed = {"members", "targets", "note", "name"} | _CUT_KEYS
+            table = self.keys(where, item, allowed, {"members"})
+            members = self.countries(f"{where}.members", table["members"], least=2)
+            targets = self._targets(where, table, members)
+            fraction = self.cut(where, table)
+            note = self.text(f"{where}.note", table["note"], lines=True) if "note" in table else ""
+            label = (
+                self.text(f"{where}.name", table["name"]) if "name" in table else "+".join(members)
+            )
+            out.extend(ShockSpec(m, fraction, targets, label, note) for m in members)
+        if not out:
+            self.fail("shocks", [], "a scenario needs at least one [[shocks]] or [[coalitions]]")
+        seen: set[str] = set()
+        for spec in out:
+            if spec.source in seen:
+                self.fail(
+                    "shocks", spec.source, "a source is shocked twice (shocks and coalitions)"
+                )
+            seen.add(spec.source)
+        return tuple(sorted(out, key=lambda s: s.source))
+
+    def _targets(
+        self, where: str, table: Mapping[str, Any], sources: Sequence[str]
+    ) -> tuple[str, ...] | None:
+        if "targets" not in table:
+            return None
+        targets = self.countries(f"{where}.targets", table["targets"])
+        inside = sorted(set(targets) & set(sources))
+        if inside:
+            self.fail(
+                f"{where}.targets", table["targets"], f"a source cannot target itself ({inside})"
+            )
+        return targets
+
+    def stockpiles(self, value: object) -> dict[str, Stockpile]:
+        if not isinstance(value, dict):
+            self.fail("stockpiles", value, 'must be a table: ISO3 = quantity or "<n>months"')
+        assert isinstance(value, dict)
+        out: dict[str, Stockpile] = {}
+        for code, amount in value.items():
+            key = f"stockpiles.{code}"
+            country = self.country(key, code)
+            if isinstance(amount, str):
+                try:
+                    stock = Stockpile.parse(amount)
+                except ValueError:
+                    self.fail(
+                        key, amount, 'must be a quantity >= 0 or "<n>months" (e.g. "3months")'
+                    )
+            else:
+                stock = Stockpile(self.number(key, amount, 0.0, max(u.max_flow for u in Unit)))
+            if stock.in_months and stock.amount > MAX_STOCKPILE_MONTHS:
+                self.fail(
+                    key, amount, f"at most {MAX_STOCKPILE_MONTHS:g} months of demand (ten years)"
+                )
+            if country in out:
+                self.fail(key, amount, "the country's stockpile is given twice")
+            out[country] = stock
+        return dict(sorted(out.items()))
+
+    def parameters(self, value: object, failure_rule: str) -> Parameters:
+        table = self.keys("parameters", value, _PARAMETERS)
+        preset = FAILURE_PRESETS[failure_rule]
+        clash = sorted(k for k in table if k == "fail_rel")
+        if clash:
+            self.fail(
+                "parameters.fail_rel",
+                table["fail_rel"],
+                "the failure rule sets fail_rel; give failure_rule or fail_rel, not both",
+            )
+        merged = {**{k: v for k, v in preset.items() if v is not None}, **table}
+        try:
+            return Parameters(**merged)
+        except (TypeError, ValueError) as exc:
+            bad = next((k for k in table if k in str(exc)), "parameters")
+            where = f"parameters.{bad}" if bad != "parameters" else bad
+            self.fail(where, table.get(bad, table), str(exc))
+        raise AssertionError("unreachable")
+
+
+def list_scenarios(folder: str | Path) -> pd.DataFrame:
+    """The scenario files of ``folder`` (``*.toml``), one row each; a bad file says why."""
+    if not Path(folder).is_dir():
+        raise ScenarioFileError(
+            folder, "--dir", str(folder), "is not a folder: give the folder of the .toml files"
+        )
+    rows = []
+    for path in sorted(Path(folder).glob("*.toml")):
+        try:
+            sc = read_scenario(path)
+        except ScenarioFileError as exc:
+            rows.append({"file": path.name, "name": "", "title": f"invalid: {exc.problem}"})
+            continue
+        rows.append(
+            {
+                "file": path.name,
+                "name": sc.name,
+                "commodity": sc.commodity,
+                "years": "latest" if sc.years is None else ",".join(map(str, sc.years)),
+                "shocks": sc.shock_text(),
+                "stockpiles": ", ".join(sc.stockpile_texts()),
+                "failure_rule": sc.failure_rule,
+                "title": sc.title,
+                "digest": sc.digest,
+            }
+        )
+    columns = [
+        "file",
+        "name",
+        "commodity",
+        "years",
+        "shocks",
+        "stockpiles",
+        "failure_rule",
+        "title",
+        "digest",
+    ]
+    return pd.DataFrame(rows, columns=columns).fillna("")

@@ -1,0 +1,348 @@
+"""Running a policy scenario on the stored networks, storing it, and the stock needed.
+
+A scenario file's :class:`~critmin.study.Study` (kind ``policy``) goes down the sweep's path:
+the years and numbers are checked and the networks read by :func:`critmin.pipeline.study_panel`,
+the Run is described by :func:`critmin.pipeline.run_info` and written by the store's
+``write_sweep``, as any sweep's. What is the policy run's own: every shock of the file at once
+in one cascade per year, each with its own size and targets, and the stock each failed country
+would have needed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from critmin.errors import CritminError
+from critmin.loader.commodities import CommodityGroup, find_group
+from critmin.pipeline import run_info, study_panel, year_network
+from critmin.policy.files import PolicyScenario, ScenarioFileError, read_scenario
+from critmin.simulator import Shock, TradeNetwork, simulate, stock_needed
+from critmin.simulator.result import run_record
+from critmin.store.graph import GraphStore
+from critmin.store.networks import NoTradeData, Panel, available_years, country_names
+from critmin.store.scenario_reads import suffix
+from critmin.store.scenario_writes import forget_run, save_stock_needed, write_sweep
+from critmin.study import InvalidParameters, Study
+
+__all__ = ["PolicyOutcome", "StockNeededError", "run_policy", "stock_needed_table"]
+
+
+@dataclass
+class PolicyOutcome:
+    """A scenario file run on its years: per year the countries it reached."""
+
+    scenario: PolicyScenario
+    group: CommodityGroup
+    panel: Panel
+    parameters: dict[str, Any]
+    #: One row per year: ``year, initial_shock, demand_loss, stock_drawn, n_failed, rounds``,
+    #: ``scenario_id`` (when stored).
+    summary: pd.DataFrame
+    #: One row per (year, country) with a loss, a draw or a stock need: ``year, country,
+    #: name, demand, demand_loss, relative_loss, stock_drawn, failed, stock_needed,
+    #: months_of_demand`` (quantities in ``panel.unit``).
+    countries: pd.DataFrame
+    seconds: float
+    stored: bool
+
+    def caption(self) -> str:
+        p, sc, unit = self.parameters, self.scenario, self.panel.unit
+        return (
+            f"scenario {sc.name} ({sc.path.name}, digest {sc.digest}); {self.group.id} "
+            f"(HS {', '.join(self.group.hs_codes)}); unit {unit}; shocks {sc.shock_text()}"
+            + (f"; stockpiles {', '.join(sc.stockpile_texts())}" if sc.stockpiles else "")
+            + f"; failure rule {sc.failure_rule} (fail_abs={p['fail_abs']:g} {unit}, "
+            f"fail_rel={p['fail_rel']:g}); alpha={p['alpha']:g}, absorb={p['absorb']:g}, "
+            f"supplier_cap={p['supplier_cap']}, mode={p['mode']}; stock_needed: the smallest "
+            "stockpile with which the country would not have failed, others' stockpiles kept; "
+            "months_of_demand: stock_needed / (demand / 12)"
+        )
+
+
+def _years(store: GraphStore, group: CommodityGroup, sc: PolicyScenario) -> list[int]:
+    available = available_years(store, group)
+    if not available:
+        raise NoTradeData(
+            f"{sc.path.name}: no stored {group.id} trade: load it first (`critmin demo` loads "
+            "the bundled sample)"
+        )
+    if sc.years is None:
+        return [max(available)]
+    absent = [y for y in sc.years if y not in available]
+    if absent:
+        raise ScenarioFileError(
+            sc.path,
+            "years",
+            list(sc.years),
+            f"no stored {group.id} trade in {absent}; stored years: {available[0]}-{available[-1]}",
+        )
+    return list(sc.years)
+
+
+def _check_countries(sc: PolicyScenario, network: TradeNetwork, year: int) -> None:
+    """Every source, target and stockpile of the file is a country of the year's network."""
+    known = set(network.countries)
+    exports = dict(zip(network.countries, network.W.sum(axis=1), strict=True))
+    for spec in sc.shocks:
+        if spec.source not in known or (
+            sc.parameters.mode == "export" and exports[spec.source] <= 0
+        ):
+            raise ScenarioFileError(
+                sc.path, "source", spec.source, f"no {year} exports of it in the network"
+            )
+        missing = [t for t in spec.targets or () if t not in known]
+        if missing:
+            raise ScenarioFileError(
+                sc.path, f"targets of {spec.source}", missing, f"not in the {year} network"
+            )
+    for code, stock in sc.stockpiles.items():
+        if code not in known:
+            raise ScenarioFileError(
+                sc.path, f"stockpiles.{code}", str(stock), f"not in the {year} network"
+            )
+
+
+def run_policy(
+    store: GraphStore,
+    scenario: PolicyScenario | str | Path,
+    *,
+    write: bool = True,
+    command: str = "",
+    rtol: float = 1e-6,
+) -> PolicyOutcome:
+    """Run a scenario file on the stored networks of its years, store it, answer stock needs.
+
+    Each year is one cascade (fast engine) with every shock at once and the file's
+    stockpiles; the stock each failed country needed comes from
+    :func:`~critmin.simulator.stock_needed` (bisection to ``rtol``). With ``write``, the run is
+    stored as ``(:Run {id: "policy_<name>", kind: "policy", scenario, scenario_digest})``
+    with one Scenario per year (stockpiles and drawn stock as any stockpiled run, the stock
+    needed on the Impacts as ``stock_needed_t|usd`` and ``stock_needed_months``); running the
+    file again replaces what its name stored before.
+    """
+    sc = scenario if isinstance(scenario, PolicyScenario) else read_scenario(scenario)
+    study = sc.study.with_years(_years(store, find_group(sc.commodity), sc))
+    group, panel = study_panel(store, study)
+    params = study.parameters.resolved(panel.unit).as_dict()
+    started = time.perf_counter()
+    shocks = list(study.events)
+    years = panel.years
+    runs, impacts, edges, per_country, quantities = [], [], [], [], {}
+    sources = ";".join(sorted(s.source for s in shocks))
+    top = max(s.fraction for s in shocks)
+    for year in years:
+        network = year_network(panel, year)
+        _check_countries(sc, network, year)
+        result = simulate(network, shocks, stockpiles=dict(sc.stockpiles), engine="fast", **params)
+        quantities[int(year)] = dict(result.stockpiles)
+        needed = stock_needed(network, shocks, stockpiles=dict(sc.stockpiles), rtol=rtol, **params)
+        keys = {"year": year, "sources": sources, "fraction": top}
+        runs.append(
+            {
+                "year": year,
+                **run_record(
+                    sources,
+                    top,
+                    panel.unit,
+                    result.initial_shock,
+                    result.rounds,
+                    result.n_failed,
+                    len(network.countries),
+                    result.parameters,
+                ),
+            }
+        )
+        hit = (result.demand_loss > 0) | (result.gross_hit > 0) | (result.stock_drawn > 0)
+        frame = pd.DataFrame(
+            {
+                "country": result.demand_loss.index[hit],
+                "demand_loss": result.demand_loss[hit].to_numpy(),
+                "stock_drawn": result.stock_drawn[hit].to_numpy(),
+                "relative_loss": result.relative_loss[hit].to_numpy(),
+                "gross_hit": result.gross_hit[hit].to_numpy(),
+                "first_round": result.first_round[hit].array,
+                "failed": result.failed[hit].to_numpy(),
+            }
+        )
+        impacts.append(frame.assign(**keys)[["year", "sources", "fraction", *frame.columns]])
+        moved = result.transmitted
+        moved = moved[moved["quantity"] > study.keep_share * result.initial_shock]
+        edges.append(moved.assign(**keys)[["year", "sources", "fraction", *moved.columns]])
+        demand = pd.Series(network.demand_array, index=network.countries)
+        table = frame.merge(
+            needed[["country", "stock_needed", "months_of_demand"]], on="country", how="outer"
+        )
+        table["demand"] = demand.reindex(table["country"]).to_numpy()
+        table["year"] = year
+        per_country.append(table)
+    seconds = time.perf_counter() - started
+
+    countries = pd.concat(per_country, ignore_index=True)
+    countries["failed"] = countries["failed"].fillna(False).astype(bool)
+    countries["stock_needed"] = countries["stock_needed"].fillna(0.0)
+    countries = countries[
+        (countries["demand_loss"] > 0)
+        | (countries["stock_drawn"] > 0)
+        | (countries["stock_needed"] > 0)
+    ]
+    names = country_names(store)
+    countries = countries.assign(name=[names.get(c, c) for c in countries["country"]])
+    countries = countries.sort_values(["year", "demand_loss"], ascending=[True, False])
+    countries = countries[
+        [
+            "year",
+            "country",
+            "name",
+            "demand",
+            "demand_loss",
+            "relative_loss",
+            "stock_drawn",
+            "failed",
+            "stock_needed",
+            "months_of_demand",
+        ]
+    ].reset_index(drop=True)
+    run_frame = pd.DataFrame(runs)
+    impacts_frame = pd.concat(impacts, ignore_index=True)
+    summary = pd.DataFrame(
+        {
+            "year": run_frame["year"],
+            "initial_shock": run_frame["initial_shock"],
+            "demand_loss": [
+                float(impacts_frame.loc[impacts_frame["year"] == y, "demand_loss"].sum())
+                for y in run_frame["year"]
+            ],
+            "stock_drawn": [
+                float(impacts_frame.loc[impacts_frame["year"] == y, "stock_drawn"].sum())
+                for y in run_frame["year"]
+            ],
+            "n_failed": run_frame["n_failed"],
+            "rounds": run_frame["rounds"],
+        }
+    )
+    if write:
+        ids = _store(
+            store, sc, study, panel, params, run_frame, impacts_frame, edges, quantities, command
+        )
+        summary["scenario_id"] = ids
+        unit = suffix(panel.unit)
+        for year, sid in zip(summary["year"], ids, strict=True):
+            rows = countries[(countries["year"] == year) & (countries["stock_needed"] > 0)]
+            save_stock_needed(
+                store,
+                sid,
+                [
+                    {
+                        "iso3": r.country,
+                        "props": {
+                            f"stock_needed_{unit}": float(r.stock_needed),
+                            "stock_needed_months": None
+                            if pd.isna(r.months_of_demand)
+                            else float(r.months_of_demand),
+                        },
+                    }
+                    for r in rows.itertuples(index=False)
+                ],
+            )
+    return PolicyOutcome(sc, group, panel, params, summary, countries, seconds, write)
+
+
+def _store(
+    store: GraphStore,
+    sc: PolicyScenario,
+    study: Study,
+    panel: Panel,
+    params: Mapping[str, Any],
+    runs: pd.DataFrame,
+    impacts: pd.DataFrame,
+    edges: list[pd.DataFrame],
+    quantities: Mapping[int, Mapping[str, float]],
+    command: str,
+) -> list[str]:
+    fractions = {s.fraction for s in sc.shocks}
+    targets = {s.targets for s in sc.shocks}
+    uniform = len(fractions) == 1 and len(targets) == 1
+    info = run_info(
+        study,
+        panel,
+        {k: v for k, v in params.items() if k != "engine"},
+        command or f"critmin scenario run {sc.path.name}",
+        id=sc.run_id,
+        targets=tuple(sc.shocks[0].targets or ()) if uniform else (),
+        extra={
+            "scenario": sc.name,
+            "scenario_title": sc.title,
+            "scenario_file": sc.path.name,
+            "scenario_digest": sc.digest,
+            "failure_rule": sc.failure_rule,
+            "measure": study.measure.value,
+            "keep_share": study.keep_share,
+            "citations": [str(c) for c in sc.sources],
+        },
+        stock_quantities=quantities,
+        shocks=()
+        if uniform
+        else tuple((s.source, s.fraction, tuple(s.targets or ())) for s in sc.shocks),
+    )
+    forget_run(store, info.id)
+    transmitted = pd.concat(edges, ignore_index=True)
+    return write_sweep(store, runs, impacts, transmitted, info)
+
+
+# ---------------------------------------------------------------- stock needed
+
+
+def stock_needed_table(
+    store: GraphStore, study: Study, countries: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The stock each country would have needed not to fail in one scenario of a stored year.
+
+    ``study`` names one year (or none: the latest with data), one shock size, the sources cut
+    together (or its ``events``), targets, stockpiles and parameters. Returns the table of
+    :func:`~critmin.simulator.stock_needed` (with ``name``) and its context (commodity, year,
+    unit, shocks, stockpiles, every parameter).
+    """
+    group = find_group(study.commodity)
+    available = available_years(store, group)
+    if not available:
+        raise NoTradeData(f"no stored {group.id} trade: load it first")
+    if study.years is not None and len(study.years) != 1:
+        raise InvalidParameters(f"stock needed answers for one year, got {list(study.years)}")
+    chosen = study.chosen_years(available)[-1:] if study.years else [max(available)]
+    group, panel = study_panel(store, study.with_years(chosen))
+    year = chosen[0]
+    network = year_network(panel, year)
+    params = study.parameters.resolved(panel.unit).as_dict()
+    shocks = list(study.events) or [
+        Shock(source, study.shocks[0], study.targets) for source in study.sources or ()
+    ]
+    try:
+        table = stock_needed(
+            network, shocks, stockpiles=study.stockpile_map, countries=countries, **params
+        )
+    except ValueError as exc:
+        raise StockNeededError(f"cannot answer: {exc}") from exc
+    names = country_names(store)
+    table.insert(1, "name", [names.get(c, c) for c in table["country"]])
+    context = {
+        "commodity": group.id,
+        "year": year,
+        "unit": panel.unit,
+        "shocks": "; ".join(
+            f"{s.source} {s.fraction:g}" + (f" -> {','.join(s.targets)}" if s.targets else "")
+            for s in shocks
+        ),
+        "stockpiles": ", ".join(study.stockpile_texts()),
+        **params,
+    }
+    return table, context
+
+
+class StockNeededError(CritminError, ValueError):
+    """A stock-needed question the network cannot answer (a source or country not in it)."""
