@@ -113,13 +113,13 @@ def test_graph_tables_equal_the_in_memory_tables(loaded: GraphStore) -> None:
 
 
 def test_other_parameters_make_other_scenarios_never_mixed(loaded: GraphStore) -> None:
-    run_sweep(loaded, "cobalt", alpha=0.8)
+    run_sweep(loaded, "cobalt", alpha=0.8)  # the default: the study
     run_sweep(loaded, "cobalt", alpha=0.5)
-    latest, context = source_table(loaded, "cobalt", 1.0)
-    assert '"alpha": 0.5' in str(context["parameters"])
-    chosen, context = source_table(loaded, "cobalt", 1.0, where={"alpha": 0.8})
+    study, context = source_table(loaded, "cobalt", 1.0)  # the study, though not the latest
     assert '"alpha": 0.8' in str(context["parameters"])
-    assert chosen["total_failed"].sum() >= 0 and len(chosen) == len(latest)
+    chosen, context = source_table(loaded, "cobalt", 1.0, where={"alpha": 0.5})
+    assert '"alpha": 0.5' in str(context["parameters"])
+    assert chosen["total_failed"].sum() >= 0 and len(chosen) == len(study)
 
 
 def test_cli_load_simulate_results(store: GraphStore, neo4j_env: None, tmp_path: Path) -> None:

@@ -21,8 +21,15 @@ from critmin.pipeline import load_trades, run_sweep
 from critmin.policy import read_scenario, run_policy
 from critmin.report.study import load_study
 from critmin.store.graph import GraphStore
+from critmin.store.migration import migrate
 from critmin.store.networks import NoTradeData
-from critmin.store.scenario_reads import country_table, find_run, loss_table, source_table
+from critmin.store.scenario_reads import (
+    NoScenarios,
+    country_table,
+    find_run,
+    loss_table,
+    source_table,
+)
 from critmin.study import RunTooLarge, YearsNotHeld
 
 pytestmark = pytest.mark.integration
@@ -203,3 +210,15 @@ def test_runs_that_cannot_finish_are_refused_before_writing(
     assert "the loaded cobalt trade holds 2022-2023 only" in " ".join(result.output.split())
     with pytest.raises(NoTradeData):
         run_sweep(loaded, "lithium_carbonate")
+
+
+def test_runs_stored_before_the_flag_are_flagged_by_migrate(loaded: GraphStore) -> None:
+    study = run_of(loaded, run_sweep(loaded, "cobalt").scenario_ids[0])
+    run_sweep(loaded, "cobalt", alpha=0.5)
+    run_sweep(loaded, "cobalt", stockpiles={"CHN": 5.0})
+    loaded.execute("MATCH (r:Run) REMOVE r.is_study")  # as an earlier critmin stored them
+    with pytest.raises(NoScenarios, match="3 sweep"):
+        find_run(loaded, "cobalt")
+    assert migrate(loaded) == []
+    assert find_run(loaded, "cobalt")["id"] == study
+    assert loaded.query(RUNS)["is_study"].sum() == 1

@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from critmin.errors import CritminError
+from critmin.simulator.scenario import Parameters
 from critmin.store.graph import GraphStore
 from critmin.store.schema import ensure_schema
+from critmin.units import Unit
 
-__all__ = ["SCHEMA_VERSION", "SchemaMismatch", "check_schema", "migrate", "now"]
+__all__ = ["SCHEMA_VERSION", "SchemaMismatch", "check_schema", "flag_studies", "migrate", "now"]
 
 SCHEMA_VERSION = 2
 
@@ -82,7 +84,30 @@ def check_schema(store: GraphStore, *, writing: bool = False) -> None:
         ensure_schema(store)
     if version is None or int(version) < SCHEMA_VERSION:
         store.execute(MARK_SCHEMA, version=SCHEMA_VERSION, now=now())
+    if writing:
+        flag_studies(store)
     store.schema_checked = True
+
+
+# Runs stored before the study was flagged on its Run: flagged by the rule of
+# critmin.study.Study.is_study, as far as a stored run shows it (every source alone, no
+# targets, no stockpiles, the default parameters of its unit).
+FLAG_STUDIES = """
+MATCH (r:Run) WHERE r.is_study IS NULL
+SET r.is_study = (r.kind = $study AND size(coalesce(r.targets, [])) = 0
+                  AND size(coalesce(r.stockpiles, [])) = 0 AND r.parameters IN $defaults)
+RETURN count(r) AS flagged
+"""
+
+
+def flag_studies(store: GraphStore) -> int:
+    """Write ``is_study`` on the runs stored before it was written; returns how many."""
+    from critmin.store.scenario_writes import parameter_key  # it imports this module
+    from critmin.study import RunKind
+
+    defaults = [parameter_key(Parameters().resolved(u).as_dict()) for u in Unit]
+    rows = store.records(FLAG_STUDIES, study=RunKind.STUDY.value, defaults=defaults)
+    return int(rows[0]["flagged"]) if rows else 0
 
 
 V1_COMMANDS = """
@@ -92,13 +117,15 @@ RETURN r.command AS command, r.created_at AS created_at ORDER BY created_at
 
 
 def migrate(store: GraphStore) -> list[str]:
-    """Delete first-model scenario results (trade data stays) and mark the graph schema 2.
+    """Delete first-model scenario results (trade data stays) and mark the graph schema 2;
+    flag the study (``is_study``) on runs stored before the flag was written.
 
     Returns the commands of the deleted sweeps, to re-run them. Idempotent; a graph already in
     schema 2 is left as it is.
     """
     state = store.records(SCHEMA_STATE)[0]
     if state["version"] is not None and int(state["version"]) >= SCHEMA_VERSION:
+        flag_studies(store)
         return []
     commands = [str(c) for c in store.query(V1_COMMANDS).get("command", [])]
     for statement in V1_DELETIONS:
