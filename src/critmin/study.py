@@ -200,14 +200,23 @@ class Study:
         targets: Iterable[str] | None = None,
         stockpiles: Mapping[str, Stockpile | float] | None = None,
         parameters: Parameters | None = None,
+        preset: str | None = None,
         **options: Any,
     ) -> Study:
         """A Study from loose input (lists, strings, None for a default).
 
         ``options`` are the other fields (``together``, ``keep_share``, ``coalitions``,
         ``top``, ``cascades``, ``kind``, ``max_scenarios``) or cascade parameters by name
-        (``alpha=0.5``), applied over ``parameters``.
+        (``alpha=0.5``), applied over ``parameters`` or over the named ``preset``
+        (``paper``, the default model, or ``physical``: see ``Parameters.from_preset``).
         """
+        if preset is not None:
+            if parameters is not None:
+                raise InvalidParameters("give parameters or a preset, not both")
+            try:
+                parameters = Parameters.from_preset(preset)
+            except ValueError as exc:
+                raise InvalidParameters(f"--preset: {exc}") from None
         names = {f.name for f in fields(cls)}
         overrides = {k: options.pop(k) for k in list(options) if k not in names}
         chain = (commodity,) if isinstance(commodity, str) else tuple(commodity)

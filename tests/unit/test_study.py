@@ -236,3 +236,14 @@ def test_stock_needed_refuses_absurd_options() -> None:
     base = ("stock-needed", "--commodity", "cobalt_oxides", "--source", "COD")
     assert "at most 120 months" in refused(*run(*base, "--stockpile", "JPN=1200months"))
     assert "outside 1900-2100" in refused(*run(*base, "--year", "20024"))
+
+
+def test_a_preset_is_the_parameters_it_names() -> None:
+    physical = Study.build("cobalt_oxides", preset="physical", alpha=0.6)
+    assert physical.parameters == Parameters.from_preset("physical", alpha=0.6)
+    assert not physical.is_study
+    assert Study.build("cobalt_oxides", preset="paper").is_study  # the default model
+    with pytest.raises(InvalidParameters, match="unknown preset 'bogus'"):
+        Study.build("cobalt_oxides", preset="bogus")
+    output = refused(*run("simulate", "--commodity", "cobalt_oxides", "--preset", "bogus"))
+    assert "--preset: unknown preset 'bogus'" in output

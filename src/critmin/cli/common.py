@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from critmin.cli.explain import explain, interrupted, quiet_driver
 from critmin.defaults import MAX_SCENARIOS
-from critmin.simulator.scenario import Parameters
+from critmin.simulator.scenario import PRESETS, Parameters
 from critmin.store.graph import GraphStore
 from critmin.store.settings import resolve_settings
 from critmin.units import Measure, Unit
@@ -77,6 +77,13 @@ MeasureOption = Annotated[
         case_sensitive=False,
         help="auto (tonnes where the data has them, else USD), tonnes, usd or metal "
         "(README: units).",
+    ),
+]
+Preset = Annotated[
+    str | None,
+    typer.Option(
+        help=f"The model's variant: {', '.join(PRESETS)} (docs/model.md); the options above "
+        "override its fields [default: paper].",
     ),
 ]
 AllowLarge = Annotated[

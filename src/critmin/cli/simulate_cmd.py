@@ -18,6 +18,7 @@ from critmin.cli.common import (
     FailRel,
     MeasureOption,
     Password,
+    Preset,
     SupplierCap,
     Uri,
     User,
@@ -252,6 +253,7 @@ def simulate(
     supplier_cap: SupplierCap = None,
     fail_abs: FailAbs = None,
     fail_rel: FailRel = None,
+    preset: Preset = None,
     measure: MeasureOption = Measure.AUTO,
     keep_share: Annotated[
         float, typer.Option(help="Store TRANSMITS edges above this share of the shock.")
@@ -298,6 +300,7 @@ def simulate(
         top=top,
         cascades=cascades,
         max_scenarios=None if allow_large else MAX_SCENARIOS,
+        preset=preset,
         **given_parameters(
             mode=mode,
             alpha=alpha,

@@ -13,6 +13,7 @@ from critmin.cli.common import (
     FailAbs,
     MeasureOption,
     Password,
+    Preset,
     SupplierCap,
     Uri,
     User,
@@ -63,6 +64,7 @@ def stock_needed(
     absorb: Absorb = None,
     supplier_cap: SupplierCap = None,
     fail_abs: FailAbs = None,
+    preset: Preset = None,
     measure: MeasureOption = Measure.AUTO,
     fmt: FormatOption = Format.table,
     out: OutOption = None,
@@ -88,6 +90,7 @@ def stock_needed(
         together=True,
         targets=target,
         stockpiles=stockpile_option(stockpile),
+        preset=preset,
         **given_parameters(
             alpha=alpha,
             absorb=absorb,
