@@ -43,19 +43,19 @@ Database = Annotated[
 _DEFAULT = Parameters()
 Alpha = Annotated[
     float | None,
-    typer.Option(help=f"Share of a loss passed on by cutting exports [default: {_DEFAULT.alpha}]."),
+    typer.Option(help=f"Share of a loss passed on by cutting exports (default {_DEFAULT.alpha})."),
 ]
 Absorb = Annotated[
     float | None,
     typer.Option(
-        help=f"Share of a received loss absorbed at home first [default: {_DEFAULT.absorb}]."
+        help=f"Share of a received loss absorbed at home first (default {_DEFAULT.absorb})."
     ),
 ]
 SupplierCap = Annotated[
     str | None,
     typer.Option(
         help="none, or supply (suppliers give at most their supply) "
-        f"[default: {_DEFAULT.supplier_cap}]."
+        f"(default {_DEFAULT.supplier_cap})."
     ),
 ]
 FailAbs = Annotated[
@@ -68,7 +68,7 @@ FailAbs = Annotated[
 FailRel = Annotated[
     float | None,
     typer.Option(
-        help=f"Failure also needs loss > fail_rel x demand [default: {_DEFAULT.fail_rel}]."
+        help=f"Failure also needs loss > fail_rel x demand (default {_DEFAULT.fail_rel})."
     ),
 ]
 MeasureOption = Annotated[
@@ -83,7 +83,7 @@ Preset = Annotated[
     str | None,
     typer.Option(
         help=f"The model's variant: {', '.join(PRESETS)} (docs/model.md); the options above "
-        "override its fields [default: paper].",
+        "override its fields (default paper).",
     ),
 ]
 AllowLarge = Annotated[

@@ -246,7 +246,7 @@ def simulate(
     ] = None,
     mode: Annotated[
         str | None,
-        typer.Option(help="export (cut exports) or production (cut output) [default: export]."),
+        typer.Option(help="export (cut exports) or production (cut output); default export."),
     ] = None,
     alpha: Alpha = None,
     absorb: Absorb = None,

@@ -96,18 +96,16 @@ FLAG_STUDIES = """
 MATCH (r:Run) WHERE r.is_study IS NULL
 SET r.is_study = (r.kind = $study AND size(coalesce(r.targets, [])) = 0
                   AND size(coalesce(r.stockpiles, [])) = 0 AND r.parameters IN $defaults)
-RETURN count(r) AS flagged
 """
 
 
-def flag_studies(store: GraphStore) -> int:
-    """Write ``is_study`` on the runs stored before it was written; returns how many."""
+def flag_studies(store: GraphStore) -> None:
+    """Write ``is_study`` on the runs stored before it was written."""
     from critmin.store.scenario_writes import parameter_key  # it imports this module
     from critmin.study import RunKind
 
     defaults = [parameter_key(Parameters().resolved(u).as_dict()) for u in Unit]
-    rows = store.records(FLAG_STUDIES, study=RunKind.STUDY.value, defaults=defaults)
-    return int(rows[0]["flagged"]) if rows else 0
+    store.execute(FLAG_STUDIES, study=RunKind.STUDY.value, defaults=defaults)
 
 
 V1_COMMANDS = """
