@@ -66,7 +66,7 @@ def build_report(
     NoScenarios
         When the commodity is unknown or has no stored scenarios (or not the chosen ones).
     """
-    study = load_study(store, commodity, mode, top)
+    study = load_study(store, commodity, mode, top, scenarios)
     paths = path_scenarios(study)
     policy = policy_section(study)
     sections: list[Section] = [
@@ -76,7 +76,7 @@ def build_report(
         curves_section(study),
         losses_section(study),
         transit_section(study, paths),
-        scenarios_section(study, scenarios),
+        scenarios_section(study),
         *([policy] if policy is not None else []),
         parameters_section(study),
     ]

@@ -1,8 +1,15 @@
-"""What every section of the report reads: the commodity, its stored runs and their parameters."""
+"""What the report's sections show, read once: the commodity, its stored runs, their tables and
+parameters, the cascades and re-runs the sections picture, the policy runs.
+
+:func:`load_study` does every read of the report (through :mod:`critmin.store.scenario_reads`
+and :mod:`critmin.store.networks`); the sections render the :class:`Study` they are given and
+never query.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -14,20 +21,52 @@ from critmin.report.figures import png_bytes
 from critmin.report.figures.canvas import unit_name
 from critmin.report.figures.palette import MAX_LINES, Palette
 from critmin.report.html import FigureBlock, format_value
+from critmin.report.rerun import Rerun, ScenarioChoice, rerun
 from critmin.store.graph import GraphStore
-from critmin.store.networks import country_names, trade_coverage
+from critmin.store.networks import country_names, data_sources, panel_countries, trade_coverage
 from critmin.store.scenario_reads import (
     country_table,
+    loss_frame,
+    matching_scenarios,
+    policy_runs,
+    policy_stock,
     run_properties,
+    scenario_cascade,
     source_table,
     study_runs,
     yearly_failures,
 )
 
-__all__ = ["DRC", "Study", "figure_block", "load_study", "shock_slug"]
+__all__ = [
+    "DRC",
+    "PolicyRun",
+    "StoredCascade",
+    "Study",
+    "figure_block",
+    "load_study",
+    "shock_slug",
+]
 
 #: The Democratic Republic of the Congo, the report's second critical-paths scenario.
 DRC = "COD"
+
+
+@dataclass(frozen=True)
+class StoredCascade:
+    """A stored scenario (its properties) with its cascade: Impacts and TRANSMITS, as
+    :func:`critmin.store.scenario_reads.scenario_cascade` returns them."""
+
+    scenario: dict[str, Any]
+    impacts: pd.DataFrame
+    edges: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class PolicyRun:
+    """A stored policy run (a row of ``policy_runs``) and its stock per exposed country."""
+
+    run: dict[str, Any]
+    stock: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -39,7 +78,6 @@ class Study:
     Sweeps that did not finish are never shown.
     """
 
-    store: GraphStore
     group: CommodityGroup
     mode: str
     top: int
@@ -52,8 +90,25 @@ class Study:
     coverage: Coverage
     #: One colour per country, shared by every figure of the report.
     palette: Palette
-    #: The properties of the report's run (command, keep_share, measure...).
-    run: dict[str, Any]
+    #: The properties of the report's runs (command, keep_share, measure...), by run id.
+    runs: dict[str, dict[str, Any]]
+    #: Per shock, the loss table (:func:`~critmin.store.scenario_reads.loss_frame`) and context.
+    loss_tables: dict[float, tuple[pd.DataFrame, dict[str, Any]]]
+    #: Every country trading the group's codes in the report's years (the study's N).
+    panel: list[str]
+    #: The loaded data sources of the group's flows and production.
+    data_sources: pd.DataFrame
+    #: The stored cascades the critical paths start from, by (source, year, shock).
+    cascades: dict[tuple[str, int, float], StoredCascade] = field(default_factory=dict)
+    #: The stored scenarios pictured before and after their cascade, re-run.
+    reruns: list[Rerun] = field(default_factory=list)
+    #: The complete policy runs of the commodity, newest first.
+    policy: list[PolicyRun] = field(default_factory=list)
+
+    @property
+    def run(self) -> dict[str, Any]:
+        """The properties of the report's run (the first of :attr:`run_ids`)."""
+        return self.runs.get(self.run_ids[0], {})
 
     @property
     def chosen(self) -> pd.Series:
@@ -133,9 +188,43 @@ class Study:
         context = context or self.context()
         return f"{context['first_year']}–{context['last_year']}"
 
+    def latest_year(self, source: str, shock: float) -> int | None:
+        """The last year with a stored single-source scenario of ``source`` at ``shock``."""
+        yearly = self.yearly[shock]
+        years = yearly.loc[yearly["source"] == source, "year"]
+        return int(years.max()) if not years.empty else None
 
-def load_study(store: GraphStore, commodity: str, mode: str = "export", top: int = 10) -> Study:
-    """Read what the sections share; raises when the commodity or its scenarios are unknown."""
+    def path_sources(self) -> list[tuple[str, int, float]]:
+        """The scenarios whose critical paths the report draws: the top source's and the
+        DRC's latest at the largest shock (one when the DRC is the top source)."""
+        shock = self.shocks[0]
+        table, _context = self.source_tables[shock]
+        wanted = list(dict.fromkeys([str(table["source"].iloc[0]), DRC]))
+        out = []
+        for source in wanted:
+            year = self.latest_year(source, shock)
+            if year is not None:
+                out.append((source, year, shock))
+        return out
+
+    def default_choices(self) -> list[ScenarioChoice]:
+        """The top source's latest year at the largest stored shock (100% in the study)."""
+        shock = self.shocks[0]
+        table, _context = self.source_tables[shock]
+        source = str(table["source"].iloc[0])
+        year = self.latest_year(source, shock)
+        return [ScenarioChoice(source, int(year if year is not None else 0), shock)]
+
+
+def load_study(
+    store: GraphStore,
+    commodity: str,
+    mode: str = "export",
+    top: int = 10,
+    choices: Sequence[ScenarioChoice] | None = None,
+) -> Study:
+    """Read everything the sections show; raises when the commodity or its scenarios (or the
+    chosen ``choices``, by default the top source's latest year) are unknown."""
     group = find_group(commodity)
     sets = study_runs(store, commodity, mode)
     run_id = str(sets["id"].iloc[0])
@@ -143,8 +232,7 @@ def load_study(store: GraphStore, commodity: str, mode: str = "export", top: int
     sources = {s: source_table(store, commodity, s, mode, run_id=run_id) for s in shocks}
     countries = {s: country_table(store, commodity, s, mode, run_id=run_id) for s in shocks}
     first, last = int(sets["first_year"].iloc[0]), int(sets["last_year"].iloc[0])
-    return Study(
-        store=store,
+    study = Study(
         group=group,
         mode=mode,
         top=top,
@@ -155,8 +243,26 @@ def load_study(store: GraphStore, commodity: str, mode: str = "export", top: int
         yearly={s: yearly_failures(store, run_id, s) for s in shocks},
         coverage=coverage_of(trade_coverage(store, group, first, last), str(sets["unit"].iloc[0])),
         palette=report_palette(sources, countries),
-        run=run_properties(store, run_id),
+        runs={str(i): run_properties(store, str(i)) for i in sets["run_ids"].iloc[0]},
+        loss_tables={s: loss_frame(*countries[s]) for s in shocks},
+        panel=panel_countries(store, group, first, last),
+        data_sources=data_sources(store, group),
+        policy=[
+            PolicyRun(run, policy_stock(store, str(run["run_id"])))
+            for run in policy_runs(store, commodity).to_dict("records")
+        ],
     )
+    cascades = {}
+    for source, year, shock in study.path_sources():
+        stored = matching_scenarios(
+            store, commodity, year, source, shock, mode, run_id=study.run_ids[0]
+        )
+        if stored:
+            impacts, edges = scenario_cascade(store, str(stored[0]["id"]))
+            cascades[(source, year, shock)] = StoredCascade(stored[0], impacts, edges)
+    chosen = list(choices) if choices else study.default_choices()
+    reruns = [rerun(store, group, choice, study.parameter_key, mode) for choice in chosen]
+    return replace(study, cascades=cascades, reruns=reruns)
 
 
 def report_palette(

@@ -8,8 +8,6 @@ from critmin.report.figures import loss_map, shared_scale
 from critmin.report.html import Block, NoteBlock, Section, format_value, table_block
 from critmin.report.study import Study, figure_block, shock_slug
 from critmin.report.world import load_world
-from critmin.store.networks import panel_countries
-from critmin.store.scenario_reads import loss_table
 
 __all__ = ["losses_section", "map_frame"]
 
@@ -81,13 +79,8 @@ def _shock_blocks(
 
 
 def losses_section(study: Study) -> Section:
-    context = study.context()
-    panel = panel_countries(study.store, study.group, context["first_year"], context["last_year"])
-    loaded = {
-        shock: loss_table(study.store, study.group.id, shock, study.mode, run_id=study.run_ids[0])
-        for shock in study.shocks
-    }
-    frames = {shock: map_frame(loaded[shock][0], panel) for shock in study.shocks}
+    loaded = study.loss_tables
+    frames = {shock: map_frame(loaded[shock][0], study.panel) for shock in study.shocks}
     scale = shared_scale(*frames.values())
     blocks = [
         block

@@ -4,14 +4,11 @@ when such runs are stored for the report's commodity."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from critmin.report.figures.canvas import unit_name
 from critmin.report.html import Block, NoteBlock, Section, fixed, format_value, table_block
-from critmin.report.study import Study
-from critmin.store.scenario_reads import policy_runs, policy_stock
+from critmin.report.study import PolicyRun, Study
 
 __all__ = ["policy_findings", "policy_section"]
 
@@ -46,7 +43,8 @@ def _summary(study: Study, stock: pd.DataFrame) -> str:
     return text[:1].upper() + text[1:] + "." if text else ""
 
 
-def _run_blocks(study: Study, run: dict[str, Any]) -> list[Block]:
+def _run_blocks(study: Study, policy: PolicyRun) -> list[Block]:
+    run, stock = policy.run, policy.stock
     years = ", ".join(str(y) for y in (run.get("years") or []))
     blocks: list[Block] = [
         NoteBlock(
@@ -59,7 +57,6 @@ def _run_blocks(study: Study, run: dict[str, Any]) -> list[Block]:
             },
         )
     ]
-    stock = policy_stock(study.store, str(run["run_id"]))
     if stock.empty:
         blocks.append(NoteBlock(paragraphs=["No country lost demand or drew on a stock."]))
         return blocks
@@ -91,8 +88,8 @@ def _run_blocks(study: Study, run: dict[str, Any]) -> list[Block]:
 def policy_findings(study: Study) -> dict[str, str]:
     """One key finding per stored policy run: its title and :func:`_summary`."""
     out = {}
-    for run in policy_runs(study.store, study.group.id).to_dict("records"):
-        stock = policy_stock(study.store, str(run["run_id"]))
+    for policy in study.policy:
+        run, stock = policy.run, policy.stock
         if not stock.empty:
             out[f"Policy scenario {run['name']}"] = f"{run['title']}: {_summary(study, stock)}"
     return out
@@ -100,10 +97,9 @@ def policy_findings(study: Study) -> dict[str, str]:
 
 def policy_section(study: Study) -> Section | None:
     """The stored policy runs of the report's commodity, or None when there is none."""
-    runs = policy_runs(study.store, study.group.id)
-    if runs.empty:
+    if not study.policy:
         return None
-    blocks = [block for run in runs.to_dict("records") for block in _run_blocks(study, run)]
+    blocks = [block for policy in study.policy for block in _run_blocks(study, policy)]
     return Section(
         "policy",
         "Policy scenarios",

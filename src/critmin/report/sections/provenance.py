@@ -5,8 +5,6 @@ from __future__ import annotations
 from critmin.analysis.comparison import PARAMETER_NAMES
 from critmin.report.html import Block, NoteBlock, Section, table_block
 from critmin.report.study import Study
-from critmin.store.networks import data_sources
-from critmin.store.scenario_reads import run_properties
 
 __all__ = ["CREDITS", "overview_section", "parameters_section"]
 
@@ -62,7 +60,7 @@ def _run_items(study: Study) -> dict[str, str]:
     """The sweep runs behind the scenarios: their commands and the choices not in the scenario."""
     items: dict[str, str] = {}
     for run_id in study.run_ids:
-        run = run_properties(study.store, run_id)
+        run = study.runs.get(run_id, {})
         extras = ", ".join(
             f"{k}={run[k]}" for k in ("measure", "keep_share", "created_at") if k in run
         )
@@ -96,7 +94,7 @@ def parameters_section(study: Study) -> Section:
                 formats={"first_year": str, "last_year": str},
             )
         )
-    sources = data_sources(study.store, study.group)
+    sources = study.data_sources
     if not sources.empty:
         blocks.append(
             table_block(

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from critmin.report.figures import network_comparison
 from critmin.report.html import Block, NoteBlock, Section, format_value, table_block
 from critmin.report.measures import concentration_table, measures_table
-from critmin.report.rerun import AFTER_METHOD, Rerun, ScenarioChoice, rerun
+from critmin.report.rerun import AFTER_METHOD, Rerun
 from critmin.report.study import Study, figure_block, shock_slug
 
-__all__ = ["LAYOUT_SEED", "default_choices", "scenarios_section"]
+__all__ = ["LAYOUT_SEED", "scenarios_section"]
 
 LAYOUT_SEED = 7
-
-
-def default_choices(study: Study) -> list[ScenarioChoice]:
-    """The top source's latest year at the largest stored shock (100% in the study)."""
-    shock = study.shocks[0]
-    table, _context = study.source_tables[shock]
-    source = str(table["source"].iloc[0])
-    yearly = study.yearly[shock]
-    years = yearly.loc[yearly["source"] == source, "year"]
-    return [ScenarioChoice(source, int(years.max()), shock)]
 
 
 def _facts(study: Study, run: Rerun) -> NoteBlock:
@@ -44,8 +32,8 @@ def _facts(study: Study, run: Rerun) -> NoteBlock:
     )
 
 
-def _blocks(study: Study, choice: ScenarioChoice) -> list[Block]:
-    run = rerun(study.store, study.group, choice, study.parameter_key, study.mode)
+def _blocks(study: Study, run: Rerun) -> list[Block]:
+    choice = run.choice
     unit = study.unit_text
     name = f"{study.name(choice.source)} ({choice.source})"
     title = f"{name}, {choice.year}: {choice.shock:.0%} export cut"
@@ -92,14 +80,14 @@ def _blocks(study: Study, choice: ScenarioChoice) -> list[Block]:
     ]
 
 
-def scenarios_section(study: Study, choices: Sequence[ScenarioChoice] | None) -> Section:
-    chosen = list(choices) if choices else default_choices(study)
-    blocks = [block for choice in chosen for block in _blocks(study, choice)]
+def scenarios_section(study: Study) -> Section:
+    """The scenarios :func:`~critmin.report.study.load_study` re-ran (``study.reruns``)."""
+    blocks = [block for run in study.reruns for block in _blocks(study, run)]
     return Section(
         "scenarios",
         "Scenarios: the network before and after the cascade",
         "Stored scenarios re-run with their stored parameters: "
-        + "; ".join(choice.label() for choice in chosen)
+        + "; ".join(run.choice.label() for run in study.reruns)
         + ".",
         blocks,
     )

@@ -12,8 +12,7 @@ from critmin.report.figures import hub_bars, paths_figure
 from critmin.report.figures.palette import MAX_LINES
 from critmin.report.html import Block, NoteBlock, Section, fixed, table_block
 from critmin.report.paths import CriticalPaths, critical_paths
-from critmin.report.study import DRC, Study, figure_block, shock_slug
-from critmin.store.scenario_reads import matching_scenarios, scenario_cascade
+from critmin.report.study import Study, figure_block, shock_slug
 from critmin.units import Unit
 
 __all__ = ["PathScenario", "hub_frame", "path_scenarios", "transit_section"]
@@ -43,38 +42,13 @@ class PathScenario:
         return f"{self.source}_{self.year}_{shock_slug(self.shock)}"
 
 
-def _latest_year(study: Study, source: str, shock: float) -> int | None:
-    yearly = study.yearly[shock]
-    years = yearly.loc[yearly["source"] == source, "year"]
-    return int(years.max()) if not years.empty else None
-
-
 def path_scenarios(study: Study) -> list[PathScenario]:
     """The top source's and the DRC's latest stored scenario at the largest shock (one when the
     DRC is the top source or has no scenario), with their critical paths."""
-    shock = study.shocks[0]
-    table, _context = study.source_tables[shock]
-    wanted = list(dict.fromkeys([str(table["source"].iloc[0]), DRC]))
     out = []
-    for source in wanted:
-        year = _latest_year(study, source, shock)
-        if year is None:
-            continue
-        found_stored = matching_scenarios(
-            study.store,
-            study.group.id,
-            year,
-            source,
-            shock,
-            study.mode,
-            run_id=study.run_ids[0],
-        )
-        if not found_stored:
-            continue
-        stored = found_stored[0]
-        impacts, edges = scenario_cascade(study.store, str(stored["id"]))
-        found = critical_paths(impacts, edges, source, PATH_TARGETS)
-        out.append(PathScenario(source, year, shock, stored, impacts, found))
+    for (source, year, shock), stored in study.cascades.items():
+        found = critical_paths(stored.impacts, stored.edges, source, PATH_TARGETS)
+        out.append(PathScenario(source, year, shock, stored.scenario, stored.impacts, found))
     return out
 
 
