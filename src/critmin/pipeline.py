@@ -398,9 +398,12 @@ def materialise_cascade(store: GraphStore, scenario_id: str, command: str = "") 
     """Store the cascade (Impact nodes and TRANSMITS) of the stored scenario ``scenario_id``.
 
     The scenario is re-run from its stored definition (commodity, year, sources, shock size,
-    targets, stockpiles and every parameter) on the year's network as the graph holds it now,
-    and written under the same id: what a bulk sweep (``cascades=False``) left out is then
-    there for Cypher's path queries.
+    targets, stockpiles and every parameter) on the year's network as the graph holds it now.
+    On the data it was computed from (same data version) it is written under the same id, with
+    the same numbers: what a bulk sweep (``cascades=False``) left out is then there for
+    Cypher's path queries. When a load changed the year's flows since, the id (which includes
+    the data version) differs: the re-run is stored as a new scenario, the stored one keeps its
+    numbers, and ``outcome.scenario_ids`` says which id it got (see :func:`data_changed`).
 
     Raises
     ------
@@ -438,9 +441,16 @@ def materialise_cascade(store: GraphStore, scenario_id: str, command: str = "") 
         stockpiles=stockpiles or None,
         command=command or f"critmin cascade {scenario_id}",
     )
-    if scenario_id not in outcome.scenario_ids:
+    if scenario_id not in outcome.scenario_ids and not data_changed(props, outcome):
         raise InvalidParameters(
             f"re-running scenario {scenario_id} gave {', '.join(outcome.scenario_ids)}: its "
             "definition is not all stored; run its sweep's command again instead"
         )
     return outcome
+
+
+def data_changed(stored: Mapping[str, Any], outcome: SweepOutcome) -> bool:
+    """Whether the year of a stored scenario (its properties) now has other flows than it was
+    computed from: its data version differs from the network ``outcome`` ran on."""
+    year = int(stored["year"])
+    return str(stored.get("data_version") or "") != outcome.panel.data_version(year)

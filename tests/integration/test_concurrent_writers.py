@@ -45,7 +45,7 @@ PER_SCENARIO = """
 MATCH (s:Scenario)
 RETURN s.id AS id,
        COUNT { (s)-[:SHOCKS]->() } AS shocks,
-       COUNT { (s)-[:HIT]->(:Impact) } AS impacts,
+       COUNT { (s)-[:HIT]->(:Impact) } + size(coalesce(s.minor_iso3, [])) AS impacts,
        COUNT { (s)-[:HIT]->(:Impact)-[:TRANSMITS]->() } AS transmits,
        COUNT { (:Run)-[:INCLUDES]->(s) } AS runs
 ORDER BY id
@@ -73,14 +73,18 @@ def _simulate(settings: ConnectionSettings) -> subprocess.Popen[str]:
 
 
 def _expected(outcome: SweepOutcome) -> dict[str, tuple[int, int]]:
-    """Per scenario id: Impact nodes (every country hit, and the source) and TRANSMITS."""
+    """Per scenario id: countries with an outcome (an Impact node or a minor_* entry: every
+    country hit, and the source) and TRANSMITS."""
     keys = ["year", "sources", "fraction"]
     hit = outcome.result.impacts.groupby(keys)["country"].apply(set)
     edges = outcome.result.transmitted.groupby(keys).size()
     expected = {}
     for key in outcome.result.runs[keys].itertuples(index=False, name=None):
         year, sources, fraction = key
-        sid = scenario_id(outcome.group.id, year, sources, fraction, outcome.parameters)
+        version = outcome.panel.data_version(year)
+        sid = scenario_id(
+            outcome.group.id, year, sources, fraction, outcome.parameters, data_version=version
+        )
         countries = hit.get(key, set()) | set(sources.split(";"))
         expected[sid] = (len(countries), int(edges.get(key, 0)))
     return expected

@@ -13,7 +13,13 @@ from critmin.cli.main import app
 from critmin.pipeline import InvalidParameters, load_trades, run_sweep
 from critmin.simulator import Shock, TradeNetwork, simulate
 from critmin.store.graph import GraphStore
-from critmin.store.scenario_reads import NoScenarios, loss_table, source_table
+from critmin.store.scenario_reads import (
+    NoScenarios,
+    loss_table,
+    matching_scenarios,
+    scenario_cascade,
+    source_table,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +50,7 @@ PER_SCENARIO = """
 MATCH (s:Scenario)
 RETURN s.id AS id, s.year AS year, s.sources[0] AS sources, s.shock AS fraction,
        COUNT { (s)-[:SHOCKS]->() } AS shocks,
-       COUNT { (s)-[:HIT]->(:Impact) } AS impacts,
+       COUNT { (s)-[:HIT]->(:Impact) } + size(coalesce(s.minor_iso3, [])) AS impacts,
        COUNT { (s)-[:HIT]->(:Impact)-[:TRANSMITS]->() } AS transmits
 ORDER BY id
 """
@@ -79,18 +85,14 @@ def test_scenarios_match_the_simulator_and_rerun_replaces(loaded: GraphStore) ->
         )
     )
     direct = simulate(network, Shock("COD", 1.0))
-    stored = loaded.query(
-        "MATCH (s:Scenario {commodity: 'cobalt', year: 2022, shock: 1.0})-[:HIT]->(i:Impact)"
-        "-[:OF]->(c) WHERE s.sources = ['COD'] RETURN c.iso3 AS country, "
-        "i.demand_loss_t AS loss, i.failed AS failed, s.n_failed AS n_failed, "
-        "s.initial_shock_t AS shock, s.unit AS unit"
-    ).set_index("country")
-    assert stored["unit"].iloc[0] == "t"
-    assert stored["shock"].iloc[0] == pytest.approx(100.0)
+    (cod,) = matching_scenarios(loaded, "cobalt", 2022, "COD", 1.0, "export")
+    impacts, _edges = scenario_cascade(loaded, str(cod["id"]))  # Impacts and minor_* lists
+    stored = impacts.set_index("country")
+    assert cod["unit"] == "t" and cod["initial_shock_t"] == pytest.approx(100.0)
     for country, loss in direct.demand_loss.items():
         if loss > 0:
-            assert stored.loc[country, "loss"] == pytest.approx(loss, rel=1e-9)
-    assert stored["n_failed"].iloc[0] == direct.n_failed
+            assert stored.loc[country, "demand_loss"] == pytest.approx(loss, rel=1e-9)
+    assert cod["n_failed"] == direct.n_failed == int(stored["failed"].sum())
 
 
 def test_graph_tables_equal_the_in_memory_tables(loaded: GraphStore) -> None:
@@ -225,7 +227,8 @@ def test_interrupted_write_back_leaves_only_whole_scenarios(
     assert len(stored) == 4 < len(result.runs)  # two whole transactions of two scenarios
     expected = result.impacts.groupby(["year", "sources", "fraction"]).size()
     for row in stored.itertuples():
-        # every country hit has its Impact node; a source that lost nothing has one too
+        # every country hit has its Impact node or its minor_* entry; a source that lost
+        # nothing has an Impact too
         hit = expected.get((row.year, row.sources, row.fraction), 0)
         assert row.impacts in (hit, hit + 1) and row.shocks == 1
     # The sweep says it did not finish; its tables were never written and are never read.
@@ -401,3 +404,91 @@ def test_bulk_sweep_without_cascades_then_one_materialised(loaded: GraphStore) -
     )
     assert stored == [{"n": int(key.sum())}] and int(key.sum()) > 0
     assert loaded.records(stored_now)[0]["scenarios"] == len(bulk.result.runs)  # none added
+
+
+def test_a_killed_run_reads_abandoned_in_cypher_and_the_next_writer_cleans_its_lock(
+    loaded: GraphStore,
+) -> None:
+    from critmin.analysis.queries import run_query
+
+    # What a `critmin simulate` killed two minutes ago leaves: its Run still 'running' and its
+    # lease, not renewed since. Beside it a run whose writer is alive (renewed just now).
+    loaded.execute(
+        "CREATE (:Run {id: 'run_killed', commodity: 'cobalt', kind: 'study', status: 'running', "
+        "created_at: '2026-01-01T00:00:00'}), "
+        "(:CritminLock {name: 'run:run_killed', owner: 'x', holder: 'killed', "
+        "taken_at: timestamp() - 130000, renewed_at: timestamp() - 120000}), "
+        "(:Run {id: 'run_alive', commodity: 'cobalt', kind: 'study', status: 'running', "
+        "created_at: '2026-01-01T00:00:01'}), "
+        "(:CritminLock {name: 'run:run_alive', owner: 'y', holder: 'alive', "
+        "taken_at: timestamp(), renewed_at: timestamp() + 600000})"  # live however slow the test
+    )
+    status = run_query(loaded, "sweeps", {"commodity": "cobalt"}).set_index("run_id")["status"]
+    assert (status["run_killed"], status["run_alive"]) == ("abandoned", "running")
+    run_sweep(loaded, "cobalt", years=[2022], sources=["COD"])  # the next writer
+    locks = loaded.records("MATCH (l:CritminLock) RETURN l.name AS name ORDER BY name")
+    assert locks == [{"name": "run:run_alive"}]  # the killed one's is gone, the live one kept
+    status = run_query(loaded, "sweeps", {"commodity": "cobalt"}).set_index("run_id")["status"]
+    assert status["run_killed"] == "abandoned" and set(
+        status.drop(["run_killed", "run_alive"])
+    ) == {"complete"}
+
+
+# The 2022 flows of FLOWS with COD's exports to the hub halved: a corrected release.
+CORRECTED_2022 = """year,exporter,importer,hs,tonnes,value_usd
+2022,COD,ZAF,260500,50,500
+"""
+
+
+def test_cascade_after_a_reload_keeps_the_stored_numbers_and_stores_a_new_scenario(
+    loaded: GraphStore, tmp_path: Path
+) -> None:
+    from critmin.pipeline import materialise_cascade
+    from critmin.store.scenario_reads import scenario
+
+    first = run_sweep(loaded, "cobalt", years=[2022], sources=["COD"], fractions=[1.0])
+    (sid,) = first.scenario_ids
+    before = scenario(loaded, sid)
+    assert before is not None
+    corrected = tmp_path / "corrected.csv"
+    corrected.write_text(CORRECTED_2022)
+    load_trades(loaded, [corrected])
+    outcome = materialise_cascade(loaded, sid)
+    (new_id,) = outcome.scenario_ids
+    assert new_id != sid  # another network, another scenario
+    after = scenario(loaded, sid)
+    assert after == before  # the stored scenario keeps its numbers and data version
+    renewed = scenario(loaded, new_id)
+    assert renewed is not None and renewed["data_version"] != before["data_version"]
+    assert renewed["initial_shock_t"] == 50.0 and before["initial_shock_t"] == 100.0
+    # On unchanged data the cascade is the same scenario again: same id, same numbers.
+    again = materialise_cascade(loaded, new_id)
+    assert again.scenario_ids == [new_id]
+    assert scenario(loaded, new_id)["n_failed"] == renewed["n_failed"]  # type: ignore[index]
+
+
+@pytest.mark.usefixtures("neo4j_env")
+def test_a_reload_that_changes_a_runs_flows_marks_it_stale(
+    loaded: GraphStore, tmp_path: Path
+) -> None:
+    from critmin.analysis.queries import run_query
+
+    old = run_sweep(loaded, "cobalt", command="critmin simulate --commodity cobalt")
+    other_year = run_sweep(loaded, "cobalt", years=[2023], sources=["COD"])
+    same = tmp_path / "same.csv"
+    same.write_text(FLOWS)
+    load_trades(loaded, [same])  # the same flows again: nothing changes, nothing is stale
+    sweeps = run_query(loaded, "sweeps", {"commodity": "cobalt"}).set_index("run_id")
+    assert not sweeps["stale"].any()
+    corrected = tmp_path / "corrected.csv"
+    corrected.write_text(CORRECTED_2022)
+    load_trades(loaded, [corrected])
+    sweeps = run_query(loaded, "sweeps", {"commodity": "cobalt"}).set_index("run_id")
+    run_id = source_table(loaded, "cobalt", 1.0)[1]["run_id"]  # the study: `old`
+    assert old.scenario_ids
+    assert sweeps.loc[run_id, "stale"] and sweeps.loc[run_id, "stale_years"] == [2022]
+    (other,) = [i for i in sweeps.index if i != run_id]
+    assert not sweeps.loc[other, "stale"] and other_year.scenario_ids  # 2023 did not change
+    shown = CliRunner().invoke(app, ["results", "sources", "--commodity", "cobalt"])
+    assert shown.exit_code == 0, shown.output
+    assert "a later load changed the data of 2022" in " ".join(shown.output.split())

@@ -9,6 +9,7 @@ import typer
 
 from critmin.cli.common import Database, Password, Uri, User, console, friendly, open_store
 from critmin.pipeline import materialise_cascade
+from critmin.store.scenario_reads import scenario
 
 
 @friendly
@@ -20,13 +21,27 @@ def cascade(
     database: Database = None,
 ) -> None:
     """Re-run a stored scenario and store its cascade (Impact nodes and TRANSMITS), so that
-    the path queries of the Cypher library work on it; same id, same numbers."""
+    the path queries of the Cypher library work on it; same id, same numbers. When a load has
+    changed the year's flows since, the re-run is stored as a new scenario (the id includes
+    the data version) and the stored one keeps its numbers."""
     started = time.perf_counter()
     with open_store(uri, user, password, database) as store:
         outcome = materialise_cascade(store, scenario_id)
+        stored_id = outcome.scenario_ids[0]
+        if stored_id != scenario_id:
+            old, new = scenario(store, scenario_id) or {}, scenario(store, stored_id) or {}
+            console.print(
+                f"the flows of {old.get('year')} changed since {scenario_id} was stored (data "
+                f"version {old.get('data_version') or 'not recorded'}, now "
+                f"{new.get('data_version')}): {scenario_id} keeps its numbers "
+                f"({old.get('n_failed')} failed); the re-run on the data loaded now is a new "
+                f"scenario, {stored_id} ({new.get('n_failed')} failed)",
+                highlight=False,
+                soft_wrap=True,
+            )
     result = outcome.result
     console.print(
-        f"stored the cascade of {scenario_id}: {len(result.impacts):,} countries hit, "
+        f"stored the cascade of {stored_id}: {len(result.impacts):,} countries hit, "
         f"{len(result.transmitted):,} TRANSMITS above keep_share, in "
         f"{(time.perf_counter() - started) * 1000:,.0f} ms "
         f"({outcome.caption()})",

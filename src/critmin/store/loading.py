@@ -28,6 +28,7 @@ from critmin.loader.chains import load_chains
 from critmin.loader.metal import metal_content
 from critmin.loader.production_pipeline import release_rank
 from critmin.store.graph import DEFAULT_BATCH, GraphStore, neo4j_rows
+from critmin.store.scenario_writes import mark_stale_runs
 from critmin.store.schema import ensure_schema
 
 MERGE_COUNTRIES = """
@@ -182,6 +183,9 @@ class LoadPlan:
     kept_newer: int = 0
     #: Element ids of stored copies of a relationship, deleted by the load.
     copies: list[str] = field(default_factory=list)
+    #: The changed rows whose quantities differ (not only their ``source``): with the new ones,
+    #: what changes the networks, and so the stored runs that read them (marked stale).
+    restated: pd.DataFrame | None = None
 
     @property
     def feeds(self) -> list[dict[str, Any]]:
@@ -253,6 +257,7 @@ def plan_load(
     kept_newer = 0
     if existing.empty:
         new, changed, unchanged = frame, frame.iloc[0:0].assign(element_id=""), 0
+        restated = frame.iloc[0:0]
     else:
         existing = existing.astype({"year": "int64"})
         repeated = existing.duplicated(list(kind.keys), keep="first")
@@ -273,6 +278,11 @@ def plan_load(
         new = frame[is_new.to_numpy()]
         changes = (~is_new & ~same & ~older).to_numpy()
         changed = frame[changes].assign(element_id=merged.loc[changes, "element_id"].to_numpy())
+        same_quantities = pd.Series(True, index=merged.index)
+        for column in kind.values:
+            if column != "source":
+                same_quantities &= _same(merged[column], merged[f"{column}_old"])
+        restated = frame[(~is_new & ~same_quantities & ~older).to_numpy()]
         unchanged = int((~is_new & same).sum())
         kept_newer = int(older.sum())
     return LoadPlan(
@@ -284,6 +294,7 @@ def plan_load(
         commodities=commodities or [],
         kept_newer=kept_newer,
         copies=copies,
+        restated=restated,
     )
 
 
@@ -331,4 +342,7 @@ def apply_plan(
             "loads are idempotent: re-running the same command writes the rest"
         )
         raise
+    restated = plan.changed if plan.restated is None else plan.restated
+    touched = pd.concat([plan.new, restated], ignore_index=True)
+    mark_stale_runs(store, plan.kind.name, touched)
     return written

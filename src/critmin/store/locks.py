@@ -50,6 +50,13 @@ SET l.renewed_at = timestamp()
 
 RELEASE = "MATCH (l:CritminLock {name: $name, owner: $owner}) DELETE l"
 
+# Leases whose holders are gone (not renewed for $stale_ms): the next process that takes a
+# lease deletes them, so a killed job leaves its lock node behind only until then.
+CLEAN_STALE = """
+MATCH (l:CritminLock) WHERE timestamp() - l.renewed_at > $stale_ms
+DELETE l
+"""
+
 LEASES = """
 MATCH (l:CritminLock) WHERE l.name IN $names
 RETURN l.name AS name, timestamp() - l.renewed_at AS idle_ms
@@ -140,6 +147,8 @@ def _acquire(
 ) -> None:
     started = time.monotonic()
     told = False
+    # Another holder may renew on a longer period than ours: never clean sooner than the default.
+    store.execute(CLEAN_STALE, stale_ms=max(stale_after, STALE_AFTER) * 1000)
     while True:
         try:
             store.execute(TAKE, name=name, owner=owner, holder=holder)

@@ -33,6 +33,7 @@ __all__ = [
     "NoScenarios",
     "country_table",
     "find_run",
+    "loss_frame",
     "loss_table",
     "matching_scenarios",
     "policy_runs",
@@ -43,6 +44,7 @@ __all__ = [
     "scenario",
     "scenario_cascade",
     "source_table",
+    "stale_note",
     "stockpiled",
     "study_runs",
     "suffix",
@@ -290,8 +292,25 @@ def unfinished_after(store: GraphStore, context: Mapping[str, Any]) -> list[str]
     return out
 
 
+def stale_note(run: Mapping[str, Any]) -> str | None:
+    """Why a run's numbers are out of date (a later load changed data of its years), or None.
+
+    >>> stale_note({"stale": True, "stale_years": [2023], "command": "critmin simulate ..."})
+    'a later load changed the data of 2023: re-run `critmin simulate ...`'
+    """
+    flag = run.get("stale")  # NaN in a frame of runs where only some are stale
+    if not (isinstance(flag, bool | np.bool_) and flag):
+        return None
+    listed = run.get("stale_years")
+    listed = listed if isinstance(listed, list | tuple | np.ndarray) else []
+    years = ", ".join(str(int(y)) for y in listed) or "its years"
+    command = run.get("command") or "its sweep"
+    return f"a later load changed the data of {years}: re-run `{command}`"
+
+
 def _context(run: Mapping[str, Any], shock: float, rows: int) -> dict[str, object]:
     years = [int(y) for y in run["years"]]
+    stale = stale_note(run)
     return {
         "commodity": run["commodity"],
         "shock": shock,
@@ -304,6 +323,7 @@ def _context(run: Mapping[str, Any], shock: float, rows: int) -> dict[str, objec
         "runs": rows,
         "unit": str(run["unit"]),
         "parameters": str(run["parameters"]),
+        **({"stale": stale} if stale else {}),
     }
 
 
@@ -359,7 +379,14 @@ def loss_table(
     where: Mapping[str, object] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, object]]:
     """Average demand loss per country (the study's Figures 4-5), most exposed first."""
-    table, context = country_table(store, commodity, shock, mode, run_id=run_id, where=where)
+    return loss_frame(*country_table(store, commodity, shock, mode, run_id=run_id, where=where))
+
+
+def loss_frame(
+    table: pd.DataFrame, context: dict[str, object]
+) -> tuple[pd.DataFrame, dict[str, object]]:
+    """The loss columns of a country table (:func:`country_table`), unit suffix dropped, of the
+    countries some run hit."""
     unit = suffix(str(context["unit"]))
     table = table[table["runs_hit"] > 0]
     table = table.rename(
@@ -458,13 +485,30 @@ def matching_scenarios(
     return [dict(r["props"]) for r in rows]
 
 
+# A scenario's Impacts, and the countries it hit off its stored cascade, which have no Impact
+# node: their outcomes are the Scenario's minor_* lists (see critmin.store.scenario_writes).
 CASCADE_IMPACTS = """
-MATCH (s:Scenario {id: $scenario})-[:HIT]->(h:Impact)
-RETURN h.iso3 AS country, coalesce(h.source, false) AS source,
-       coalesce(h.demand_loss_t, h.demand_loss_usd, 0.0) AS demand_loss,
-       coalesce(h.gross_hit_t, h.gross_hit_usd, 0.0) AS gross_hit,
-       h.relative_loss AS relative_loss, coalesce(h.failed, false) AS failed,
-       h.first_round AS first_round
+MATCH (s:Scenario {id: $scenario})
+CALL (s) {
+  MATCH (s)-[:HIT]->(h:Impact)
+  RETURN h.iso3 AS country, coalesce(h.source, false) AS source,
+         coalesce(h.demand_loss_t, h.demand_loss_usd, 0.0) AS demand_loss,
+         coalesce(h.gross_hit_t, h.gross_hit_usd, 0.0) AS gross_hit,
+         h.relative_loss AS relative_loss, coalesce(h.failed, false) AS failed,
+         h.first_round AS first_round
+  UNION ALL
+  WITH s, coalesce(s.minor_iso3, []) AS codes
+  UNWIND range(0, size(codes) - 1) AS i
+  WITH s, codes[i] AS country, i, s.minor_relative_loss[i] AS relative,
+       s.minor_first_round[i] AS first
+  RETURN country, false AS source,
+         coalesce(s.minor_demand_loss_t, s.minor_demand_loss_usd)[i] AS demand_loss,
+         coalesce(s.minor_gross_hit_t, s.minor_gross_hit_usd)[i] AS gross_hit,
+         CASE WHEN relative = relative THEN relative END AS relative_loss,
+         coalesce(s.minor_failed[i], false) AS failed,
+         CASE WHEN first >= 0 THEN first END AS first_round
+}
+RETURN country, source, demand_loss, gross_hit, relative_loss, failed, first_round
 ORDER BY demand_loss DESC, country
 """
 

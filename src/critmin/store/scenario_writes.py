@@ -3,22 +3,29 @@
 Graph model, schema version 2 (``docs/graph-model.md`` has the diagram and the measurements):
 
 * ``(:Run {id, commodity, kind, status, command, unit, years, fractions, <parameters>, ...})``
-  one per sweep; ``status`` is ``running`` while it writes, ``complete`` once every scenario and
-  its summaries are stored, ``interrupted`` when it stopped early. Only complete runs feed the
-  sweep-level answers.
-* ``(:Run)-[:INCLUDES]->(:Scenario)`` every scenario a run computed (a later run of the same
-  scenario definition rewrites the scenario and adds its own INCLUDES).
+  one per sweep; ``status`` is ``running`` while it writes (its writer holds the lease
+  ``run:<id>``; a running run without a live lease was abandoned), ``complete`` once every
+  scenario and its summaries are stored, ``interrupted`` when it stopped early. Only complete
+  runs feed the sweep-level answers. A later load that changes data of its commodity and years
+  sets ``stale``, ``stale_years`` and ``stale_since`` (:func:`mark_stale_runs`).
+* ``(:Run)-[:INCLUDES]->(:Scenario)`` every scenario a run computed, written in one statement
+  once they are stored (or, for an interrupted run, those stored whole); a later run of the
+  same scenario rewrites the scenario and adds its own INCLUDES.
 * ``(:Scenario {id, commodity, year, shock, sources, targets, mode, unit, <parameters>, rounds,
-  n_failed, failure_rate, initial_shock_t|usd, run_id, data_version, ...})``.
+  n_failed, failure_rate, initial_shock_t|usd, run_id, data_version, minor_*, ...})``.
 * ``(:Scenario)-[:SHOCKS {fraction, targets}]->(:Country)`` the sources.
 * The cascade, a small subgraph of its own per scenario:
   ``(:Scenario)-[:HIT]->(:Impact {iso3, source, demand_loss_t|usd, gross_hit_t|usd,
-  relative_loss, failed, first_round})-[:OF]->(:Country)`` for every country the scenario hit
-  (and its sources), and ``(:Impact)-[:TRANSMITS {tonnes|value_usd, share, first_round}]->
-  (:Impact)`` between them where the loss travelled (above the run's ``keep_share`` of the
-  initial shock). A path query walks one scenario's few hundred elements, whatever else is
-  stored; ``(:Country)<-[:OF]-(:Impact)<-[:HIT]-(:Scenario)`` reaches every scenario that hit a
-  country.
+  relative_loss, failed, first_round, <every other column of the result's impact table>})
+  -[:OF]->(:Country)`` for the countries the cascade graph needs: the sources, the countries
+  that failed and those at either end of a stored ``(:Impact)-[:TRANSMITS {tonnes|value_usd,
+  share, first_round}]->(:Impact)`` (a hop where the loss travelled, above the run's
+  ``keep_share`` of the initial shock). The other countries the scenario hit (small losses no
+  stored hop reaches) are the Scenario's parallel lists ``minor_iso3`` and ``minor_<property>``
+  (NaN for a missing number, -1 for a missing round); policy and stockpiled runs, whose stock
+  reads go per country, give every country hit an Impact. A path query walks one scenario's few
+  hundred elements, whatever else is stored; ``(:Country)<-[:OF]-(:Impact)<-[:HIT]-(:Scenario)``
+  reaches every scenario in whose cascade a country took part.
 * Sweep summaries, written when the run completes, one node per row of the study's tables
   (:func:`critmin.simulator.tables.study_tables`): ``(:SweepSource)`` (Tables 1-2),
   ``(:SweepCountry)`` (exposure and transit), ``(:SweepExposure)`` (source x exposed country),
@@ -29,14 +36,18 @@ Graph model, schema version 2 (``docs/graph-model.md`` has the diagram and the m
 Quantity properties carry their unit in their name (``_t``/``tonnes`` or ``_usd``/``value_usd``);
 ``unit`` on a Scenario, Run or summary says which. A scenario id is a digest of its definition
 (commodity, year, sources, fraction, targets, every parameter, and the stockpiles or per-source
-shocks when a run has them), so a re-run replaces it. A run with stockpiles stores them on its
-Run and Scenarios (``stockpiles``: as given; ``stockpile_countries`` and ``stockpile_t|usd``:
-in the year's unit) and what each country drew on its Impact (``stock_drawn_t|usd``); such runs
-never answer for the study of the same parameters without stockpiles.
+shocks when a run has them) and of the year's data version, so a re-run on the same data
+replaces it and a run on reloaded, changed flows is a new scenario. A run with stockpiles
+stores them on its Run and Scenarios (``stockpiles``: as given; ``stockpile_countries`` and
+``stockpile_t|usd``: in the year's unit) and what each country drew on its Impact
+(``stock_drawn_t|usd``); such runs never answer for the study of the same parameters without
+stockpiles.
 
 Writers are safe together: each transaction first locks its scenarios (sorted, so two writers
 queue rather than deadlock), then deletes their old cascades and writes the new ones, so two
-concurrent runs of the same scenarios leave each scenario written once, whole.
+concurrent runs of the same scenarios leave each scenario written once, whole. No transaction
+touches the Run node until the last (INCLUDES, tables, status), so a run's write transactions
+never wait on each other.
 
 What is written here is read in :mod:`critmin.store.scenario_reads`.
 """
@@ -57,6 +68,7 @@ import numpy as np
 import pandas as pd
 
 from critmin.errors import CritminError
+from critmin.loader.commodities import UnknownCommodity, find_group
 from critmin.simulator.tables import StudyTables, study_tables
 from critmin.store.graph import GraphStore, Statement, neo4j_rows
 from critmin.store.locks import exclusive, holder_label
@@ -70,6 +82,7 @@ __all__ = [
     "MODEL_VERSION",
     "RunInfo",
     "forget_run",
+    "mark_stale_runs",
     "new_run_id",
     "parameter_key",
     "save_metrics",
@@ -86,10 +99,14 @@ SUMMARY_BATCH = 5_000
 WRITE_WORKERS = 2
 
 
-LOCK_SCENARIOS = """
-UNWIND $ids AS id
-MERGE (s:Scenario {id: id})
-SET s.run_id = $run_id
+# The first statement of a transaction locks its scenarios (MERGE, in id order) and sets their
+# properties; their old cascades go next. The Run is not touched here: INCLUDES are written once
+# the run's scenarios are stored (INCLUDE_SCENARIOS), so concurrent transactions of one run
+# never wait on the Run node's lock.
+UPSERT_SCENARIOS = """
+UNWIND $rows AS row
+MERGE (s:Scenario {id: row.id})
+SET s = row.props
 """
 
 DELETE_CASCADES = """
@@ -102,12 +119,10 @@ OPTIONAL MATCH (s)-[k:SHOCKS]->()
 DELETE k
 """
 
-SET_SCENARIOS = """
-UNWIND $rows AS row
-MATCH (s:Scenario {id: row.id})
-SET s = row.props
-WITH s
+INCLUDE_SCENARIOS = """
 MATCH (r:Run {id: $run_id})
+UNWIND $ids AS id
+MATCH (s:Scenario {id: id})
 MERGE (r)-[:INCLUDES]->(s)
 """
 
@@ -187,12 +202,15 @@ def scenario_id(
     targets: Sequence[str] = (),
     stockpiles: Sequence[str] = (),
     shocks: Sequence[tuple[str, float, Sequence[str]]] = (),
+    data_version: str = "",
 ) -> str:
-    """Deterministic id: the same scenario definition always gets the same id.
+    """Deterministic id: the same scenario definition on the same data always gets the same id.
 
     ``stockpiles`` (``ISO3=QTY`` or ``ISO3=<n>months``, as given) and ``shocks`` (per source
     ``(source, fraction, targets)``, for shocks that differ in size or targets) enter the
-    definition only when given, so scenarios without them keep their ids.
+    definition only when given, so scenarios without them keep their ids. ``data_version``
+    (:meth:`critmin.store.networks.Panel.data_version` of the year) makes a scenario run on
+    reloaded, changed flows a new scenario: the one computed on the old flows keeps its numbers.
 
     >>> a = scenario_id("cobalt", 2020, "COD", 1.0, {"alpha": 0.8, "mode": "export"})
     >>> a == scenario_id("cobalt", 2020, "COD", 1.0, {"mode": "export", "alpha": 0.8})
@@ -201,6 +219,9 @@ def scenario_id(
     False
     >>> a == scenario_id("cobalt", 2020, "COD", 1.0, {"alpha": 0.8, "mode": "export"}, (),
     ...                  stockpiles=["JPN=3months"])
+    False
+    >>> a == scenario_id("cobalt", 2020, "COD", 1.0, {"alpha": 0.8, "mode": "export"},
+    ...                  data_version="0f3a")
     False
     """
     definition: dict[str, Any] = {
@@ -217,6 +238,8 @@ def scenario_id(
         definition["shocks"] = sorted(
             (str(s), round(float(f), 12), sorted(t)) for s, f, t in shocks
         )
+    if data_version:
+        definition["data_version"] = data_version
     digest = hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode())
     return "sc_" + digest.hexdigest()[:20]
 
@@ -277,7 +300,15 @@ def _scenario_rows(runs: pd.DataFrame, info: RunInfo, created: str) -> pd.DataFr
     rows = runs.copy()
     rows["id"] = [
         scenario_id(
-            info.commodity, y, s, f, info.parameters, info.targets, info.stockpiles, info.shocks
+            info.commodity,
+            y,
+            s,
+            f,
+            info.parameters,
+            info.targets,
+            info.stockpiles,
+            info.shocks,
+            info.data_versions.get(int(y), ""),
         )
         for y, s, f in zip(rows["year"], rows["sources"], rows["fraction"], strict=True)
     ]
@@ -329,41 +360,99 @@ def _floats(values: pd.Series) -> list[float | None]:
     return [None if v != v else float(v) for v in array]
 
 
+#: Impact columns that are quantities: stored with the unit's suffix (``demand_loss_t``). Every
+#: other column of the result's impact table is stored under its own name.
+QUANTITY_COLUMNS = frozenset({"demand_loss", "gross_hit", "stock_drawn", "unbalanced"})
+#: The columns of the impact table that say which scenario and country a row is.
+IMPACT_KEYS = frozenset({*SCENARIO_KEYS, "country", "id", "chunk"})
+#: Prefix of a Scenario's list properties for the countries it hit that have no Impact node.
+MINOR = "minor_"
+
+
+def _property_names(columns: Sequence[str], unit: str, drawn: bool) -> dict[str, str]:
+    """Impact property name per column of the impact table (``stock_drawn`` only when the run
+    had stockpiles)."""
+    names = {}
+    for column in columns:
+        if column in IMPACT_KEYS or (column == "stock_drawn" and not drawn):
+            continue
+        names[column] = f"{column}_{unit}" if column in QUANTITY_COLUMNS else column
+    return names
+
+
+def _values(column: pd.Series) -> list[Any]:
+    """Plain Python values, None where missing (Neo4j drops a null property)."""
+    if pd.api.types.is_bool_dtype(column):
+        return [bool(v) for v in column.fillna(False)]
+    if pd.api.types.is_float_dtype(column):
+        return _floats(column)
+    missing = column.isna().to_numpy()
+    if pd.api.types.is_integer_dtype(column):  # Int64 too: <NA> for "never"
+        whole = column.fillna(-1).to_numpy(dtype=np.int64).tolist()
+        return [None if m else v for v, m in zip(whole, missing, strict=True)]
+    return [None if m else v for v, m in zip(column.astype(object), missing, strict=True)]
+
+
+def _listed(values: list[Any], numbers: bool) -> list[Any]:
+    """Values for a list property (Neo4j lists hold no nulls): NaN for a missing number
+    (``numbers``), -1 for a missing round."""
+    missing: Any = float("nan") if numbers else -1
+    return [missing if v is None else v for v in values]
+
+
 def _cascades(
     scenarios: pd.DataFrame,
-    impacts: pd.DataFrame,
-    transmitted: pd.DataFrame,
+    hits: pd.DataFrame,
+    edges: pd.DataFrame,
     unit: str,
     drawn: bool = False,
+    lean: bool = True,
 ) -> list[dict[str, Any]]:
-    """Per scenario (in ``scenarios`` order): its Impact rows and TRANSMITS by position.
+    """Per scenario (in ``scenarios`` order): its Impact rows, TRANSMITS by position, and the
+    ``minor_*`` lists of the countries it hit that get no Impact node.
 
-    ``drawn``: the run had stockpiles, and every Impact gets ``stock_drawn_<unit>``.
+    ``hits`` and ``edges`` are the result's impact and transmitted rows of these scenarios,
+    with their scenario ``id``. Every column of ``hits`` but the keys becomes a property
+    (:func:`_property_names`).
+    ``lean``: an Impact node only for the countries the stored cascade needs: its sources, the
+    countries that failed and those at either end of a stored TRANSMITS; the others' outcomes
+    go in the Scenario's ``minor_iso3`` and ``minor_<property>`` lists (same order). Without it
+    (policy and stockpiled runs, whose stock needs and draws are set per Impact) every country
+    hit is an Impact. ``drawn``: the run had stockpiles, and every Impact gets
+    ``stock_drawn_<unit>``.
     """
-    ids = scenarios[[*SCENARIO_KEYS, "id"]]
-    hits = impacts.merge(ids, on=SCENARIO_KEYS, how="inner")
-    edges = transmitted.merge(ids, on=SCENARIO_KEYS, how="inner")
-    first = hits["first_round"]
-    hit_rows = {
-        "id": hits["id"].to_numpy(),
-        "iso3": hits["country"].to_numpy(),
-        f"demand_loss_{unit}": _floats(hits["demand_loss"]),
-        f"gross_hit_{unit}": _floats(hits["gross_hit"]),
-        "relative_loss": _floats(hits["relative_loss"]),
-        "failed": hits["failed"].astype(bool).tolist(),
-        "first_round": [None if pd.isna(r) else int(r) for r in first],
-    }
-    if drawn:
-        hit_rows[f"stock_drawn_{unit}"] = _floats(hits["stock_drawn"].fillna(0.0))
+    names = _property_names(list(hits.columns), unit, drawn)
+    columns = {"iso3": hits["country"].tolist()}
+    columns.update({name: _values(hits[column]) for column, name in names.items()})
+    numbers = {n for c, n in names.items() if pd.api.types.is_float_dtype(hits[c])}
+    if lean:
+        needed = set(zip(edges["id"], edges["source"], strict=True))
+        needed |= set(zip(edges["id"], edges["target"], strict=True))
+        for sid, sources in zip(scenarios["id"], scenarios["sources"], strict=True):
+            needed |= {(sid, code) for code in str(sources).split(";")}
+        failed = hits["failed"].astype(bool).tolist() if "failed" in hits else []
+        keep = [
+            bool(f) or (sid, code) in needed
+            for sid, code, f in zip(hits["id"], columns["iso3"], failed, strict=True)
+        ]
+    else:
+        keep = [True] * len(hits)
     by_scenario: dict[str, list[dict[str, Any]]] = {sid: [] for sid in scenarios["id"]}
     positions: dict[str, dict[str, int]] = {sid: {} for sid in scenarios["id"]}
-    names = [k for k in hit_rows if k != "id"]
-    for values in zip(*(hit_rows[k] for k in hit_rows), strict=True):
-        sid = values[0]
-        row = {k: v for k, v in zip(names, values[1:], strict=True) if v is not None}
-        row["source"] = False
-        positions[sid][row["iso3"]] = len(by_scenario[sid])
-        by_scenario[sid].append(row)
+    minors: dict[str, dict[str, list[Any]]] = {sid: {} for sid in scenarios["id"]}
+    props = list(columns)
+    for sid, kept, values in zip(
+        hits["id"], keep, zip(*columns.values(), strict=True), strict=True
+    ):
+        if kept:
+            row = {k: v for k, v in zip(props, values, strict=True) if v is not None}
+            row["source"] = False
+            positions[sid][row["iso3"]] = len(by_scenario[sid])
+            by_scenario[sid].append(row)
+        else:
+            lists = minors[sid]
+            for k, v in zip(props, values, strict=True):
+                lists.setdefault(MINOR + k, []).append(v)
     zero = {f"demand_loss_{unit}": 0.0, f"gross_hit_{unit}": 0.0, "failed": False}
     if drawn:
         zero[f"stock_drawn_{unit}"] = 0.0
@@ -384,7 +473,7 @@ def _cascades(
     quantity = Unit.of(unit).flow_property
     initial = dict(zip(scenarios["id"], scenarios["initial_shock"], strict=True))
     edge_rows: dict[str, list[dict[str, Any]]] = {sid: [] for sid in scenarios["id"]}
-    columns = zip(
+    rows = zip(
         edges["id"],
         edges["source"],
         edges["target"],
@@ -392,17 +481,27 @@ def _cascades(
         edges["first_round"].tolist(),
         strict=True,
     )
-    for sid, a, b, q, r in columns:
+    for sid, a, b, q, r in rows:
         shock = float(initial[sid])
         share = q / shock if q is not None and shock > 0 else None
-        props: dict[str, Any] = {quantity: q, "share": share}
+        edge: dict[str, Any] = {quantity: q, "share": share}
         if r is not None and not pd.isna(r):
-            props["first_round"] = int(r)
+            edge["first_round"] = int(r)
         edge_rows[sid].append(
-            {"a": position(sid, a), "b": position(sid, b), "from": a, "to": b, "props": props}
+            {"a": position(sid, a), "b": position(sid, b), "from": a, "to": b, "props": edge}
         )
+    empty: dict[str, list[Any]] = {MINOR + k: [] for k in props} if lean else {}
     return [
-        {"id": sid, "impacts": by_scenario[sid], "edges": edge_rows[sid]} for sid in scenarios["id"]
+        {
+            "id": sid,
+            "impacts": by_scenario[sid],
+            "edges": edge_rows[sid],
+            "minor": {
+                **empty,
+                **{k: _listed(v, k.removeprefix(MINOR) in numbers) for k, v in minors[sid].items()},
+            },
+        }
+        for sid in scenarios["id"]
     ]
 
 
@@ -414,7 +513,8 @@ def _with_country_positions(
     position = {code: i for i, code in enumerate(codes)}
     parts = [
         {
-            **part,
+            "id": part["id"],
+            "edges": part["edges"],
             "impacts": [{"c": position[row["iso3"]], "props": row} for row in part["impacts"]],
         }
         for part in cascades
@@ -451,18 +551,36 @@ def write_workers() -> int:
 
 def _units(
     scenarios: pd.DataFrame,
-    cascades: list[dict[str, Any]],
+    impacts: pd.DataFrame,
+    transmitted: pd.DataFrame,
     info: RunInfo,
+    drawn: bool,
+    lean: bool,
 ) -> Iterator[list[Statement]]:
     """The statements of :func:`transaction_size` whole scenarios, one transaction each.
 
-    Every CREATE is checked against the relationships it must make: HIT and OF per Impact,
-    one TRANSMITS per edge, one SHOCKS per source.
+    Each transaction's rows are made when it is next (a generator): while the server writes
+    one, the next is prepared. Every CREATE is checked against the relationships it must make:
+    HIT and OF per Impact, one TRANSMITS per edge, one SHOCKS per source.
     """
     size = transaction_size()
-    for start in range(0, len(scenarios), size):
+    unit = suffix(info.unit)
+    ids = scenarios[[*SCENARIO_KEYS, "id"]].assign(chunk=np.arange(len(scenarios)) // size)
+    hits = impacts.merge(ids, on=SCENARIO_KEYS, how="inner")
+    edges = transmitted.merge(ids, on=SCENARIO_KEYS, how="inner")
+    hit_parts = dict(tuple(hits.groupby("chunk", sort=False)))
+    edge_parts = dict(tuple(edges.groupby("chunk", sort=False)))
+    for number, start in enumerate(range(0, len(scenarios), size)):
         stop = min(start + size, len(scenarios))
         chunk = scenarios.iloc[start:stop]
+        cascades = _cascades(
+            chunk,
+            hit_parts.get(number, hits.iloc[0:0]),
+            edge_parts.get(number, edges.iloc[0:0]),
+            unit,
+            drawn,
+            lean,
+        )
         ids = list(chunk["id"])
         shocks = [
             {"scenario": sid, "country": code, "fraction": own, "targets": targets}
@@ -470,13 +588,15 @@ def _units(
             for code in srcs.split(";")
             for own, targets in [info.shock_of(code, float(f))]
         ]
-        upserts = [{"id": i, "props": p} for i, p in zip(ids, chunk["props"], strict=True)]
-        parts, codes = _with_country_positions(cascades[start:stop])
+        upserts = [
+            {"id": i, "props": {**p, **part["minor"]}}
+            for i, p, part in zip(ids, chunk["props"], cascades, strict=True)
+        ]
+        parts, codes = _with_country_positions(cascades)
         created = sum(2 * len(part["impacts"]) + len(part["edges"]) for part in parts)
         yield [
-            (LOCK_SCENARIOS, {"ids": ids, "run_id": info.id}, None),
+            (UPSERT_SCENARIOS, {"rows": upserts}, None),
             (DELETE_CASCADES, {"ids": ids}, None),
-            (SET_SCENARIOS, {"rows": upserts, "run_id": info.id}, None),
             (CREATE_SHOCKS, {"rows": shocks}, len(shocks)),
             (CREATE_CASCADES, {"scenarios": parts, "codes": codes}, created),
         ]
@@ -580,32 +700,39 @@ def write_sweep(
     in_order = _scenario_rows(runs, info, created)
     # Written in id order: two writers of the same scenarios then lock them in the same order.
     scenarios = in_order.sort_values("id", kind="stable").reset_index(drop=True)
-    unit = suffix(info.unit)
-    cascades = _cascades(scenarios, impacts, transmitted, unit, drawn)
-    store.execute(BEGIN_RUN, id=info.id, props=_run_props(info, runs, created))
-    # The run's lease lives as long as this writer: a run still ``running`` without it was
-    # abandoned (its process was killed), which :func:`unfinished_after` says.
+    lean = info.kind != "policy" and not drawn  # their stock reads need every country
+    # The run's lease lives as long as this writer and is taken before the run is marked
+    # ``running``: a running run without a live lease was abandoned (its process was killed),
+    # which :func:`~critmin.store.scenario_reads.unfinished_after` and the library's ``sweeps``
+    # query say.
     holder = holder_label(info.command or "critmin simulate")
-    stored = [0]  # scenarios whose transaction committed (counted from the writer threads)
+    written: list[str] = []  # scenarios whose transaction committed (from the writer threads)
     counting = threading.Lock()
 
-    def written(unit: Sequence[Statement]) -> None:
+    def committed(unit: Sequence[Statement]) -> None:
+        ids = unit[1][1]["ids"]  # DELETE_CASCADES's: the unit's scenarios
         with counting:
-            stored[0] += len(unit[0][1]["ids"])
+            written.extend(ids)
         if progress is not None:
-            progress(len(unit[0][1]["ids"]))
+            progress(len(ids))
 
     finishing = False
     try:
         with exclusive(store, run_lease(info.id), holder):
+            store.execute(BEGIN_RUN, id=info.id, props=_run_props(info, runs, created))
             store.write_units(
-                _units(scenarios, cascades, info), workers=write_workers(), progress=written
+                _units(scenarios, impacts, transmitted, info, drawn, lean),
+                workers=write_workers(),
+                progress=committed,
             )
             summaries: list[tuple[str, list[dict[str, Any]]]] = []
             if tables is not None and RunKind(info.kind).has_tables:
                 names = country_names(store)
                 summaries = _summary_rows(tables, info, names)
-            finish: list[Statement] = [(c, {"run_id": info.id}, None) for c in DELETE_SUMMARIES]
+            finish: list[Statement] = [
+                (INCLUDE_SCENARIOS, {"run_id": info.id, "ids": list(scenarios["id"])}, None)
+            ]
+            finish += [(c, {"run_id": info.id}, None) for c in DELETE_SUMMARIES]
             for cypher, rows in summaries:
                 finish += [
                     (cypher, {"rows": rows[i : i + SUMMARY_BATCH]}, None)
@@ -617,9 +744,9 @@ def write_sweep(
             finishing = True
             store.write_unit(finish)
     except BaseException as exc:
-        _mark_interrupted(store, info.id, exc)
+        _mark_interrupted(store, info.id, exc, written)
         status = _status_after(store, info.id) if finishing else "running"
-        exc.add_note(_kept(info.id, stored[0], len(scenarios), status))
+        exc.add_note(_kept(info.id, len(written), len(scenarios), status))
         raise
     return list(in_order["id"])
 
@@ -714,12 +841,66 @@ def save_stock_needed(store: GraphStore, scenario: str, rows: Sequence[Mapping[s
         store.write_unit([(SET_STOCK_NEEDED, {"rows": payload}, None)])
 
 
-def _mark_interrupted(store: GraphStore, run_id: str, exc: BaseException) -> None:
-    """Best effort: the server may be the reason the run stopped."""
+def _mark_interrupted(
+    store: GraphStore, run_id: str, exc: BaseException, written: Sequence[str]
+) -> None:
+    """Best effort (the server may be the reason the run stopped): the run says it was
+    interrupted and includes the scenarios it stored whole."""
     try:
-        store.execute(INTERRUPT_RUN, id=run_id, now=now(), reason=type(exc).__name__)
+        store.write_unit(
+            [
+                (INCLUDE_SCENARIOS, {"run_id": run_id, "ids": list(written)}, None),
+                (INTERRUPT_RUN, {"id": run_id, "now": now(), "reason": type(exc).__name__}, None),
+            ]
+        )
     except Exception:
         pass
+
+
+# ---------------------------------------------------------------- stale runs
+
+RUN_COMMODITIES = "MATCH (r:Run) RETURN DISTINCT r.commodity AS commodity"
+
+# Runs created before a load that changed flows (or production) of one of their years: their
+# numbers were computed on other data. ``stale_years`` gathers every such year.
+MARK_STALE = """
+UNWIND $marks AS m
+MATCH (r:Run {commodity: m.commodity})
+WHERE r.created_at < $now AND any(y IN r.years WHERE y IN m.years)
+WITH r, coalesce(r.stale_years, []) + [y IN r.years WHERE y IN m.years] AS years
+SET r.stale = true, r.stale_since = coalesce(r.stale_since, $now),
+    r.stale_years = reduce(out = [], y IN years | CASE WHEN y IN out THEN out ELSE out + y END)
+"""
+
+
+def mark_stale_runs(store: GraphStore, kind: str, touched: pd.DataFrame) -> int:
+    """Mark stale the stored runs whose commodity and years a load just changed.
+
+    ``kind`` is ``TRADES`` (``touched`` has ``hs`` and ``year``: the new and changed flows) or
+    ``PRODUCED`` (``commodity`` and ``year``). A run's commodity group maps codes to runs
+    (its HS prefixes, its production series); groups this critmin does not know are left
+    alone. Returns the number of commodities whose runs were looked at.
+    """
+    if touched.empty:
+        return 0
+    column = "hs" if kind == "TRADES" else "commodity"
+    pairs = touched[[column, "year"]].drop_duplicates()
+    marks = []
+    for commodity in store.query(RUN_COMMODITIES).get("commodity", []):
+        try:
+            group = find_group(str(commodity))
+        except UnknownCommodity:
+            continue
+        if kind == "TRADES":
+            hit = pairs[[group.matches(str(code)) for code in pairs[column]]]
+        else:
+            hit = pairs[pairs[column] == group.production_commodity]
+        years = sorted({int(y) for y in hit["year"]})
+        if years:
+            marks.append({"commodity": str(commodity), "years": years})
+    if marks:
+        store.execute(MARK_STALE, marks=marks, now=now())
+    return len(marks)
 
 
 # ---------------------------------------------------------------- network measures
