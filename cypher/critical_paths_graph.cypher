@@ -10,7 +10,7 @@
 // @param min_share: float[0..1] = 0.01 smallest hop kept, as a share of the initial shock
 // @param limit: integer[1..] = 10      paths returned
 //
-// :params {scenario: 'sc_35bec6c4ce1f085e8eaf', target: 'CHN', max_hops: 4, min_share: 0.01, limit: 10}
+// :params {scenario: 'sc_b3b9ed68a859634ad209', target: 'CHN', max_hops: 4, min_share: 0.01, limit: 10}
 MATCH (s:Scenario {id: $scenario})-[:HIT]->(start:Impact {source: true})
 MATCH (s)-[:HIT]->(end:Impact {iso3: $target})
 WHERE end <> start

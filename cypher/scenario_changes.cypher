@@ -18,7 +18,7 @@
 // @param scenario: string          Scenario id (see find_scenarios)
 // @param limit: integer[1..] = 100      rows returned, largest loss of weight first
 //
-// :params {scenario: 'sc_35bec6c4ce1f085e8eaf', limit: 100}
+// :params {scenario: 'sc_b3b9ed68a859634ad209', limit: 100}
 MATCH (s:Scenario {id: $scenario})
 MATCH (m:Commodity {id: s.commodity})
 WITH s, m, CASE s.unit WHEN 't' THEN 'tonnes' ELSE 'value_usd' END AS measure

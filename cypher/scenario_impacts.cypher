@@ -8,7 +8,7 @@
 // @param scenario: string          Scenario id (see find_scenarios)
 // @param limit: integer[1..] = 20  rows returned, largest loss first
 //
-// :params {scenario: 'sc_35bec6c4ce1f085e8eaf', limit: 20}
+// :params {scenario: 'sc_b3b9ed68a859634ad209', limit: 20}
 MATCH (s:Scenario {id: $scenario})
 CALL (s) {
   MATCH (s)-[:HIT]->(h:Impact)-[:OF]->(c:Country)

@@ -7,7 +7,7 @@
 //
 // @param scenario: string          Scenario id (see find_scenarios)
 //
-// :params {scenario: 'sc_35bec6c4ce1f085e8eaf'}
+// :params {scenario: 'sc_b3b9ed68a859634ad209'}
 MATCH (s:Scenario {id: $scenario})
 MATCH (m:Commodity {id: s.commodity})
 WITH s, m, CASE s.unit WHEN 't' THEN 'tonnes' ELSE 'value_usd' END AS measure
