@@ -446,7 +446,7 @@ def test_cascade_after_a_reload_keeps_the_stored_numbers_and_stores_a_new_scenar
     from critmin.pipeline import materialise_cascade
     from critmin.store.scenario_reads import scenario
 
-    first = run_sweep(loaded, "cobalt", years=[2022], sources=["COD"], fractions=[1.0])
+    first = run_sweep(loaded, "cobalt", years=[2022], sources=["COD"], shocks=[1.0])
     (sid,) = first.scenario_ids
     before = scenario(loaded, sid)
     assert before is not None
