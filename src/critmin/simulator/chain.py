@@ -202,7 +202,9 @@ def run_stages(
     cut: FloatArray | None = None
     for k, network in enumerate(stages):
         if k > 0:
-            cut = coupling_cut(stages[k - 1], results[-1].demand_loss.to_numpy(), network)
+            upstream = results[-1]
+            floor = params.eps_pass * upstream.initial_shock
+            cut = coupling_cut(stages[k - 1], upstream.demand_loss.to_numpy(), network, floor)
         own = [s for s in shocks if s.stage == k]
         stock = resolve_stockpiles(network, stockpiles.get(k))
         run_plan = plan(network, own, params.mode, stock, cut)
@@ -217,12 +219,21 @@ def run_stages(
     return results
 
 
-def coupling_cut(upstream: TradeNetwork, loss: FloatArray, downstream: TradeNetwork) -> FloatArray:
+def coupling_cut(
+    upstream: TradeNetwork,
+    loss: FloatArray,
+    downstream: TradeNetwork,
+    floor: float | FloatArray = 0.0,
+) -> FloatArray:
     """``cut^{k+1} = min(P^{k+1}, y * L^k)`` with ``y = min(1, P^{k+1} / max(D^k, 0))``.
 
     ``loss`` is ``L^k`` in country order (or one row per run, shape ``(runs, n)``); the two
     networks are aligned stages. A country that consumes nothing upstream (``D^k <= 0``) has a
-    conversion share of 0.
+    conversion share of 0. A cut at or below ``floor`` (per run: ``eps_pass`` times the
+    upstream stage's initial shock) is rounding dust, not a loss of output, and is dropped:
+    the same threshold at which step 1 of a round absorbs a pending loss instead of passing it
+    on. Without it, losses of 1e-16 t left by the upstream cascade (which differ between the
+    engines in the last bits) would start a downstream stage of their own.
 
     >>> up = TradeNetwork(("M", "R"), [[0, 100], [0, 0]], [100, 0])
     >>> down = TradeNetwork(("M", "R"), [[0, 0], [0, 0]], [0, 90])
@@ -235,6 +246,10 @@ def coupling_cut(upstream: TradeNetwork, loss: FloatArray, downstream: TradeNetw
     np.divide(output, consumed, out=share, where=consumed > 0)
     share = np.minimum(share, 1.0)
     cut: FloatArray = np.minimum(output, share * np.asarray(loss, np.float64))
+    least = np.asarray(floor, np.float64)
+    if cut.ndim > 1:
+        least = least.reshape(-1, 1)  # one floor per run (row)
+    cut[cut <= least] = 0.0
     return cut
 
 

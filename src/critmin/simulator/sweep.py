@@ -14,7 +14,7 @@ from critmin.defaults import DEFAULT_SHOCKS, KEEP_SHARE
 from critmin.simulator.chain import align_stages, coupling_cut
 from critmin.simulator.executors import Job, Tables, run_jobs
 from critmin.simulator.fast import Batch, Links, run_batch
-from critmin.simulator.network import TradeNetwork
+from critmin.simulator.network import FloatArray, TradeNetwork
 from critmin.simulator.result import failed_mask, nullable_rounds, relative_loss, run_record
 from critmin.simulator.scenario import Parameters, Plan, Shock, plan, real_number, shock_fraction
 from critmin.simulator.stockpiles import Stockpiles, resolve_stockpiles
@@ -523,6 +523,7 @@ def chain_sweep(
     for year, origin, groups in work:
         stages = aligned[year]
         loss = None
+        floor: float | FloatArray = 0.0  # the upstream runs' dust thresholds
         for k in range(origin, k_stages):
             network = stages[k]
             links = Links.of(network)
@@ -533,10 +534,10 @@ def chain_sweep(
                     for group, f in groups
                 ]
             else:
-                cuts = coupling_cut(stages[k - 1], loss, network)
+                cuts = coupling_cut(stages[k - 1], loss, network, floor)
                 plans = [plan(network, (), params.mode, coupling_cut=row) for row in cuts]
             batch = run_batch(network, links, plans, params)
-            loss = batch.demand_loss
+            loss, floor = batch.demand_loss, params.eps_pass * batch.initial_shock
             tables = _tables(year, network, links, groups, plans, batch, params, keep_share)
             runs, impacts, transmitted = (t.assign(source_stage=origin, stage=k) for t in tables)
             at = network.index.get_indexer(impacts["country"])
