@@ -4,8 +4,9 @@ The guide (:mod:`critmin.guide`) fills every query's parameters with these value
 an analyst clicks answers on their own data. Reads only, parameters only.
 
 "The study" is chosen the way ``critmin results`` chooses it
-(:func:`~critmin.store.scenario_reads.find_run`): the latest complete sweep of every source,
-stockpiled runs left out. Of several commodities, the one whose study has the most scenarios
+(:func:`~critmin.store.scenario_reads.find_run`): the latest complete run flagged ``is_study``
+when stored (every source alone, untargeted, no stockpiles, default parameters). Of several
+commodities, the one whose study has the most scenarios
 is shown (``commodity=`` picks one).
 """
 
@@ -32,7 +33,7 @@ RETURN countries, trades, scenarios
 
 STUDY_COMMODITIES = """
 MATCH (r:Run)
-WHERE r.kind = 'study' AND r.status = 'complete' AND coalesce(r.mode, 'export') = 'export'
+WHERE r.is_study = true AND r.status = 'complete' AND coalesce(r.mode, 'export') = 'export'
 RETURN r.commodity AS commodity, max(coalesce(r.n_scenarios_planned, 0)) AS scenarios
 ORDER BY scenarios DESC, commodity
 """
