@@ -5,8 +5,9 @@ Run: ``.venv/bin/python -m bench.bench_sensitivity [--repeats 3] [--workers 2]``
 The workload is what ``critmin sensitivity --commodity cobalt_oxides`` runs on the bundled
 sample (:func:`critmin.analysis.sensitivity.sensitivity` with its default grid): HS 282200,
 every exporter of every year 2002-2024 as the single source, shocks of 1.0 and 0.5, at each of
-5 alpha values (0.5-0.9) x 2 absorb values (0, 0.2) x 2 failure rules (any-loss, buffer-1pct)
-x 3 fail_abs scales (x0.1, x1, x10) x 3 data variants (value; tonnes with the missing imputed;
+2 model presets (paper, physical) x 5 alpha values (0.5-0.9) x 2 absorb values (0, 0.2) x 3
+failure rules (any-loss, buffer-1pct, share-1pct) x 3 fail_abs scales (x0.1, x1, x10) x 3 data
+variants (value; tonnes with the missing imputed;
 tonnes with them dropped: the sample has tonnes for 2024 only, so the tonnes variants read
 2002-2023 in USD). The networks are built without Neo4j by the code that reads them from the
 graph (:func:`critmin.analysis.sensitivity.read_variants` on ``bench_coalitions.DataStore``,
@@ -117,8 +118,8 @@ def main() -> None:
         "data": {v.name: v.unit_label() for v in variants},
         "data_notes": notes,
         "shocks": list(FRACTIONS),
-        "other_parameters": "model defaults (supplier_cap none, eps_pass 1e-9, tol 1e-12, "
-        "max_rounds 10,000, export mode)",
+        "other_parameters": "model defaults (eps_pass 1e-9, tol 1e-12, max_rounds 10,000, "
+        "export mode); supplier_cap and demand_cap set by each point's preset",
         "serial": "workers=1: this process, one engine thread",
         "pool": f"workers={args.workers}: spawned processes, one engine thread each",
         "repeats": args.repeats,

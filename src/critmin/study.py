@@ -298,7 +298,7 @@ class Study:
                 "a threshold no country can reach"
             )
         for code, stock in self.stockpiles:
-            if not stock.in_months and stock.amount > top:
+            if not stock.of_demand and stock.amount > top:
                 raise InvalidParameters(
                     f"--stockpile {code}={stock}: above {top:g} ({shown}), the most any flow "
                     "may be; give a quantity in the network's unit or <n>months"
@@ -488,7 +488,7 @@ def _stockpiles(pairs: Iterable[tuple[str, Stockpile]]) -> tuple[tuple[str, Stoc
             raise InvalidParameters(f"--stockpile: {key} is given twice ({out[key]} and {stock})")
         if not isinstance(stock, Stockpile):
             raise InvalidParameters(f"--stockpile {key}: {stock!r} is not a Stockpile")
-        if stock.in_months and stock.amount > MAX_STOCKPILE_MONTHS:
+        if stock.of_demand and stock.in_demand_months > MAX_STOCKPILE_MONTHS:
             raise InvalidParameters(
                 f"--stockpile {key}={stock}: at most {MAX_STOCKPILE_MONTHS:g} months of demand "
                 "(ten years; no reserve policy holds more)"

@@ -28,12 +28,14 @@ FILES = sorted((ROOT / "scenarios").glob("*.toml"))
 STORED = """
 MATCH (r:Run {id: $run_id})-[:INCLUDES]->(s:Scenario)
 OPTIONAL MATCH (s)-[:HIT]->(h:Impact)
-RETURN s.id AS id, s.year AS year, s.initial_shock_t AS shock_t, s.initial_shock_usd AS shock_usd,
+RETURN s.id AS id, s.year AS year, s.initial_shock_t AS shock_t,
+       s.initial_shock_t_metal AS shock_t_metal, s.initial_shock_usd AS shock_usd,
        r.kind AS kind, r.scenario AS scenario, r.scenario_digest AS digest, r.status AS status,
-       sum(coalesce(h.demand_loss_t, h.demand_loss_usd)) AS loss,
-       sum(coalesce(h.stock_drawn_t, h.stock_drawn_usd, 0.0)) AS drawn,
+       r.preset AS preset, r.failure_text AS failure_text,
+       sum(coalesce(h.demand_loss_t, h.demand_loss_t_metal, h.demand_loss_usd)) AS loss,
+       sum(coalesce(h.stock_drawn_t, h.stock_drawn_t_metal, h.stock_drawn_usd, 0.0)) AS drawn,
        count(h) AS impacts, sum(CASE WHEN h.failed THEN 1 ELSE 0 END) AS failed,
-       count(coalesce(h.stock_needed_t, h.stock_needed_usd)) AS needs
+       count(coalesce(h.stock_needed_t, h.stock_needed_t_metal, h.stock_needed_usd)) AS needs
 """
 
 DRAWN = """
@@ -56,7 +58,7 @@ def test_every_scenario_file_runs_on_the_demo_graph_and_is_stored(demo_store: Gr
             sc.digest,
             "complete",
         )
-        shock = row["shock_t"] if pd.notna(row["shock_t"]) else row["shock_usd"]
+        shock = next(row[c] for c in ("shock_t", "shock_t_metal", "shock_usd") if pd.notna(row[c]))
         # The invariant of model.md, from the stored graph: sum(L) + sum(drawn) == S0.
         assert row["loss"] + row["drawn"] == pytest.approx(shock, rel=1e-9), path.name
         assert row["failed"] == outcome.summary["n_failed"].iloc[0] > 0
@@ -72,6 +74,45 @@ def test_every_scenario_file_runs_on_the_demo_graph_and_is_stored(demo_store: Gr
         )
     # Policy runs never answer for the study.
     assert find_run(demo_store, "cobalt_oxides")["kind"] == "study"
+
+
+def test_scenario_files_count_no_noise_and_lose_at_most_their_consumption(
+    demo_store: GraphStore,
+) -> None:
+    """Under the rule each file states, no failure is a loss below it; under the physical
+    preset (every bundled file's) no country loses more than it consumes plus its reported
+    ``unbalanced``; every output names the preset and the rule."""
+    for path in FILES:
+        sc = read_scenario(path)
+        outcome = run_policy(demo_store, sc, write=False)
+        params, table = outcome.parameters, outcome.countries
+        assert outcome.preset == "physical" and sc.failure_rule == "share-1pct", path.name
+        assert "preset physical" in outcome.caption()
+        assert f"failure rule {sc.failure_rule} (failed: loss > " in outcome.caption()
+        failed = table[table["failed"]]
+        assert (failed["demand_loss"] > params["fail_abs"]).all(), path.name
+        assert (failed["demand_loss"] > params["fail_rel"] * failed["demand"]).all(), path.name
+        # A loss of a kilogram (or under the rule's floor) is never a failure.
+        small = table[table["demand_loss"] <= params["fail_abs"]]
+        assert not small["failed"].any(), path.name
+        # The consumption cap: L_i <= max(D_i, 0) + unbalanced_i (model.md), to rounding.
+        room = table["demand"].clip(lower=0) + table["unbalanced"]
+        excess = table["demand_loss"] - room
+        assert (excess <= 1e-9 * outcome.summary["initial_shock"].iloc[0]).all(), path.name
+        # Ranked: failed countries first, each group by the share of consumption lost.
+        flags = table["failed"].to_numpy()
+        assert not (~flags[:-1] & flags[1:]).any(), path.name  # no failure after a non-failure
+        for _, group in table.groupby("failed"):
+            shares = group["share_of_consumption_lost"].dropna().to_numpy()
+            assert (shares[:-1] >= shares[1:]).all(), path.name
+            assert group["share_of_consumption_lost"].isna().sum() == (
+                group["share_of_consumption_lost"].iloc[len(shares) :].isna().sum()
+            ), path.name  # blanks (no consumption) last
+        if sc.fallback is not None:
+            assert outcome.fallback_note.startswith("FALLBACK: ") and sc.fallback.load in (
+                outcome.caption()
+            )
+            assert outcome.group.id == sc.fallback.commodity
 
 
 def test_stockpile_option_stores_what_the_simulator_draws(
@@ -141,6 +182,7 @@ def test_scenario_run_command_prints_failures_draws_and_needs(
     out = " ".join(result.output.split())
     assert "importer-alliance-msp-gallium" in out and "countries failed (" in out
     assert "stock drawn" in out and "stored as run policy_importer-alliance-msp-gallium" in out
-    for column in ("demand_loss_t", "stock_drawn_t", "stock_needed_t", "months_of_demand"):
+    for column in ("demand_loss_usd", "stock_drawn_usd", "stock_needed_usd", "months_of_demand"):
         assert column in out
-    assert "failure rule any-loss" in out
+    assert "failure rule share-1pct (failed: loss > 300000 USD and > 1% of consumption)" in out
+    assert "preset physical" in out and "share_of_consumption_lost" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,13 @@ from critmin.simulator import TradeNetwork, sweep
 from critmin.simulator.tables import study_tables
 from critmin.store import networks as graph_networks
 
-SMALL = Grid(alphas=(0.5, 0.8), absorbs=(0.0, 0.2), fail_abs_scales=(1.0, 10.0))
+SMALL = Grid(
+    alphas=(0.5, 0.8),
+    absorbs=(0.0, 0.2),
+    rules=("any-loss", "buffer-1pct"),
+    fail_abs_scales=(1.0, 10.0),
+    presets=("paper",),
+)
 
 
 def network(rows: list[tuple[str, str, float]], unit: str = "t", **kwargs: Any) -> TradeNetwork:
@@ -65,7 +72,11 @@ def test_grid_always_holds_the_default_point() -> None:
     grid = Grid(alphas=(0.5,), absorbs=(0.2,), rules=("buffer-1pct",), fail_abs_scales=(10.0,))
     assert grid.alphas == (0.5, 0.8) and grid.absorbs == (0.0, 0.2)
     assert grid.rules == ("any-loss", "buffer-1pct") and grid.fail_abs_scales == (1.0, 10.0)
-    assert len(grid.points(["value", "tonnes"])) == 2 * 2 * 2 * 2 * 2
+    assert grid.presets == ("paper", "physical")  # both by default
+    assert len(grid.points(["value", "tonnes"])) == 2 * 2 * 2 * 2 * 2 * 2
+    assert Grid(presets=("physical",)).presets == ("paper", "physical")  # the default's kept
+    with pytest.raises(ValueError, match="unknown model preset"):
+        Grid(presets=("strict",))
     with pytest.raises(ValueError, match="unknown failure rule"):
         Grid(rules=("strict",))
     with pytest.raises(ValueError, match="alpha"):
@@ -74,6 +85,27 @@ def test_grid_always_holds_the_default_point() -> None:
     assert point.parameters("USD").fail_abs == 10_000.0
     assert point.parameters("t").fail_abs == pytest.approx(0.01)
     assert point.parameters("t").fail_rel == 0.01
+    physical = GridPoint(0.8, 0.0, "share-1pct", 1.0, "metal", "physical").parameters("t_metal")
+    assert (physical.preset, physical.fail_abs, physical.fail_rel) == ("physical", 1.0, 0.01)
+
+
+def test_physical_points_equal_a_plain_sweep_under_the_physical_preset(
+    panel: dict[int, TradeNetwork],
+) -> None:
+    grid = Grid(alphas=(0.8,), absorbs=(0.0,), rules=("share-1pct",), fail_abs_scales=(1.0,))
+    result = sensitivity(panel, grid, workers=1)
+    assert set(result.points["preset"]) == {"paper", "physical"}
+    for row in result.points.itertuples():
+        point = GridPoint(
+            row.alpha, row.absorb, row.failure_rule, row.fail_abs_scale, row.data, row.preset
+        )
+        params = point.parameters("t")
+        plain = sweep(panel, **params.as_dict())
+        pd.testing.assert_frame_equal(result.table(row.point), plain.tables().sources)
+    # One cascade per network, preset, alpha and absorb (the rules share them).
+    paper_only = sensitivity(panel, replace(grid, presets=("paper",)), workers=1)
+    assert result.cascades == 2 * paper_only.cascades
+    assert "preset" in set(result.effects()["dimension"])
 
 
 def test_every_point_equals_a_plain_sweep_with_its_parameters(
@@ -103,7 +135,7 @@ def test_bands_and_agreement_hand_checked(panel: dict[int, TradeNetwork]) -> Non
     assert (d["rank"], d["rank_min"], d["rank_max"]) == (2, 2, 3)
     assert (d["total_failed"], d["failed_min"], d["failed_max"]) == (1, 0, 1)
     assert d["top_share"] == 0.5  # in the top 2 at the 8 points with fail_abs x1
-    assert d["worst_point"] == "alpha=0.5 absorb=0 any-loss fail_abs=x10 data=data"
+    assert d["worst_point"] == "paper alpha=0.5 absorb=0 any-loss fail_abs=x10 data=data"
     a = bands.loc[(1.0, "A")]
     assert (a["rank_min"], a["rank_max"], a["failed_min"], a["failed_max"]) == (1, 1, 3, 3)
     assert a["worst_point"] == ""  # its rank never moves
@@ -157,7 +189,7 @@ def test_a_process_pool_gives_the_serial_result(panel: dict[int, TradeNetwork]) 
     pooled = sensitivity(panel, grid, workers=2, progress=lambda d, t: done.append((d, t)))
     serial = sensitivity(panel, grid, workers=1)
     pd.testing.assert_frame_equal(pooled.sources, serial.sources)
-    assert done[-1] == (4, 4)  # 2 networks x 2 absorb values
+    assert done[-1] == (8, 8)  # 2 networks x 2 absorb values x 2 presets
 
 
 class FakeStore:

@@ -2,8 +2,11 @@
 
 The study (:func:`critmin.simulator.sweep`: every exporter of every year as the single source, at
 each shock size) ranks the sources by the countries they fail. That ranking rests on free
-choices (docs/model.md): ``alpha``, ``absorb``, the failure rule and its threshold ``fail_abs``,
-and on how the data are read (tonnes or value; flows without tonnes imputed or dropped). This
+choices (docs/model.md): the model's preset (``paper``: no caps, the seed study's model;
+``physical``: a supplier gives at most what it still has and a country loses at most what it
+consumes), ``alpha``, ``absorb``, the failure rule and its threshold ``fail_abs``, and on how
+the data are read (tonnes or value; flows without tonnes imputed or dropped; in contained
+metal, the low and high ends of each code's metal-content factor). This
 module re-runs the study at every point of a grid over those choices and reports, per source,
 the band of its rank and failed count, and per grid point the agreement of its ranking with the
 default point's (Kendall's tau-b over the sources).
@@ -11,7 +14,7 @@ default point's (Kendall's tau-b over the sources).
 Two facts keep the grid cheap, without changing any result:
 
 * the failure rule and ``fail_abs`` only threshold the demand losses a cascade leaves, so one
-  cascade per (network, ``alpha``, ``absorb``) serves every failure setting of the grid;
+  cascade per (network, preset, ``alpha``, ``absorb``) serves every failure setting of the grid;
 * data variants share the years where they read the same network (the bundled HS 282200 series
   has tonnes for 2024 only, so its tonnes variants differ from the value one in 2024 alone):
   cascades are keyed by the network's content, and each is run once.
@@ -46,6 +49,7 @@ from critmin.simulator.network import TradeNetwork
 from critmin.simulator.scenario import (
     DEFAULT_FAIL_ABS,
     FAILURE_PRESETS,
+    PRESETS,
     Parameters,
     Shock,
     plan,
@@ -61,6 +65,7 @@ __all__ = [
     "ALPHAS",
     "DATA_VARIANTS",
     "FAIL_ABS_SCALES",
+    "METAL_VARIANTS",
     "DataVariant",
     "Grid",
     "GridPoint",
@@ -95,7 +100,13 @@ ABSORBS = (0.0, 0.2)
 FAIL_ABS_SCALES = (0.1, 1.0, 10.0)
 #: How a variant reads each year's flows (see :func:`read_variants`).
 DATA_VARIANTS = ("value", "tonnes", "tonnes_dropped")
+#: The contained-metal variants: every flow's metal at the low or high end of its code's
+#: metal-content range (loader/data/metal_content.csv), added when the study's measure is metal.
+METAL_VARIANTS = ("metal_low", "metal_high")
 DATA_DESCRIPTIONS = {
+    "metal": "tonnes of contained metal at each code's central metal-content factor",
+    "metal_low": "tonnes of contained metal at the low end of each code's metal-content range",
+    "metal_high": "tonnes of contained metal at the high end of each code's metal-content range",
     "value": "trade value in USD, every year",
     "tonnes": "tonnes where a year's flows report them (the few missing imputed at the "
     "code-year's unit price), value in the other years",
@@ -178,19 +189,20 @@ class DataVariant:
 
 @dataclass(frozen=True)
 class GridPoint:
-    """The cascade and failure choices of one grid point, and its data variant."""
+    """The cascade and failure choices of one grid point, its data variant and model preset."""
 
     alpha: float
     absorb: float
     rule: str
     fail_abs_scale: float
     data: str
+    preset: str = "paper"
 
     @property
     def label(self) -> str:
-        """``alpha=0.8 absorb=0 any-loss fail_abs=x1 data=value``."""
+        """``paper alpha=0.8 absorb=0 any-loss fail_abs=x1 data=value``."""
         return (
-            f"alpha={self.alpha:g} absorb={self.absorb:g} {self.rule} "
+            f"{self.preset} alpha={self.alpha:g} absorb={self.absorb:g} {self.rule} "
             f"fail_abs=x{self.fail_abs_scale:g} data={self.data}"
         )
 
@@ -199,7 +211,8 @@ class GridPoint:
         preset = FAILURE_PRESETS[self.rule]
         threshold = preset.get("fail_abs")
         base = DEFAULT_FAIL_ABS[unit] if threshold is None else float(threshold)
-        return Parameters(
+        return Parameters.from_preset(
+            self.preset,
             alpha=self.alpha,
             absorb=self.absorb,
             fail_abs=self.fail_abs_scale * base,
@@ -225,21 +238,27 @@ MAX_FAIL_ABS_SCALE = min(unit.max_flow / unit.default_fail_abs for unit in Unit)
 class Grid:
     """The model choices a sensitivity study varies; every combination is a grid point.
 
-    The default point (the model's defaults: ``alpha`` 0.8, ``absorb`` 0, the ``any-loss``
-    rule, ``fail_abs`` x1) is always part of the grid: its values are added where missing.
-    Parameters the grid does not vary keep the model's defaults (docs/model.md).
+    The default point (the model's defaults: the ``paper`` preset, ``alpha`` 0.8, ``absorb`` 0,
+    the ``any-loss`` rule, ``fail_abs`` x1) is always part of the grid: its values are added
+    where missing. Parameters the grid does not vary keep the model's defaults (docs/model.md).
     """
 
     alphas: tuple[float, ...] = ALPHAS
     absorbs: tuple[float, ...] = ABSORBS
     rules: tuple[str, ...] = tuple(FAILURE_PRESETS)
     fail_abs_scales: tuple[float, ...] = FAIL_ABS_SCALES
+    presets: tuple[str, ...] = tuple(PRESETS)
 
     def __post_init__(self) -> None:
         defaults = Parameters()
         unknown = sorted(set(self.rules) - set(FAILURE_PRESETS))
         if unknown:
             raise ValueError(f"unknown failure rule(s) {unknown}; presets: {list(FAILURE_PRESETS)}")
+        models = sorted(set(self.presets) - set(PRESETS))
+        if models:
+            raise ValueError(f"unknown model preset(s) {models}; presets: {list(PRESETS)}")
+        chosen = {defaults.preset, *self.presets}
+        object.__setattr__(self, "presets", tuple(p for p in PRESETS if p in chosen))
         if any(not s > 0 or not math.isfinite(s) for s in self.fail_abs_scales):
             raise ValueError(f"fail_abs scales must be > 0, got {self.fail_abs_scales}")
         too_large = [s for s in self.fail_abs_scales if s > MAX_FAIL_ABS_SCALE]
@@ -259,13 +278,21 @@ class Grid:
     def default(self, data: str) -> GridPoint:
         """The default point on data variant ``data``."""
         defaults = Parameters()
-        return GridPoint(defaults.alpha, defaults.absorb, _default_rule(), 1.0, data)
+        return GridPoint(
+            defaults.alpha, defaults.absorb, _default_rule(), 1.0, data, defaults.preset
+        )
+
+    def cascades(self) -> list[tuple[str, float, float]]:
+        """The (preset, alpha, absorb) of the grid's cascades, in the order of :meth:`points`."""
+        return list(itertools.product(self.presets, self.alphas, self.absorbs))
 
     def points(self, data: Sequence[str]) -> list[GridPoint]:
-        """Every point: data variants outermost, then alpha, absorb, rule, fail_abs scale."""
+        """Every point: data variants outermost, then preset, alpha, absorb, rule, fail_abs
+        scale."""
         return [
-            GridPoint(alpha, absorb, rule, scale, name)
+            GridPoint(alpha, absorb, rule, scale, name, preset)
             for name in data
+            for preset in self.presets
             for alpha in self.alphas
             for absorb in self.absorbs
             for rule in self.rules
@@ -277,7 +304,8 @@ class Grid:
         rules = ", ".join(f"{r} (fail_rel={_fail_rel(r):g})" for r in self.rules)
         scales = "/".join(f"x{s:g}" for s in self.fail_abs_scales)
         return (
-            f"alpha {_values(self.alphas)}; absorb {_values(self.absorbs)}; failure rules "
+            f"preset {'/'.join(self.presets)}; alpha {_values(self.alphas)}; absorb "
+            f"{_values(self.absorbs)}; failure rules "
             f"{rules}; fail_abs {scales} of the rule's threshold in each year's unit "
             "(0.001 t, 1,000 USD)"
         )
@@ -311,7 +339,7 @@ class SensitivityResult:
     ----------
     points : DataFrame
         One row per grid point: ``point`` (its number), ``label``, ``data``, ``unit`` (each
-        year's unit, summarised), ``alpha``, ``absorb``, ``failure_rule``, ``fail_rel``,
+        year's unit, summarised), ``preset``, ``alpha``, ``absorb``, ``failure_rule``, ``fail_rel``,
         ``fail_abs_scale``, ``is_default``.
     sources : DataFrame
         ``point`` and the study's source table at that point (``fraction, rank, source,
@@ -325,7 +353,8 @@ class SensitivityResult:
     runs : int
         Cascade runs in the grid if each point ran its own sweep.
     cascades : int
-        Cascade runs actually run (one per network content, alpha, absorb, source, fraction).
+        Cascade runs actually run (one per network content, preset, alpha, absorb, source and
+        fraction).
     notes : tuple of str
         What was left out (data variants identical to another, or not available).
     """
@@ -418,8 +447,8 @@ class SensitivityResult:
         )
         columns = [
             "fraction", "kendall_tau_b", "top_overlap", "first", "sources", "point", "data",
-            "unit", "alpha", "absorb", "failure_rule", "fail_rel", "fail_abs_scale", "is_default",
-            "label",
+            "unit", "preset", "alpha", "absorb", "failure_rule", "fail_rel", "fail_abs_scale",
+            "is_default", "label",
         ]  # fmt: skip
         return table[columns].reset_index(drop=True)
 
@@ -428,7 +457,8 @@ class SensitivityResult:
         median ``kendall_tau_b`` against the default over the points with that value."""
         agreement = self.agreement(top)
         parts = []
-        for dimension in ("data", "alpha", "absorb", "failure_rule", "fail_abs_scale"):
+        dimensions = ("data", "preset", "alpha", "absorb", "failure_rule", "fail_abs_scale")
+        for dimension in dimensions:
             grouped = agreement.groupby(["fraction", dimension], sort=False)
             part = grouped.agg(
                 tau_min=("kendall_tau_b", "min"),
@@ -457,7 +487,7 @@ class SensitivityResult:
             "other_parameters": {
                 k: v
                 for k, v in Parameters().as_dict().items()
-                if k not in ("alpha", "absorb", "fail_abs", "fail_rel")
+                if k not in ("alpha", "absorb", "fail_abs", "fail_rel", *PRESETS["physical"])
             },
             "runs_in_grid": self.runs,
             "cascades_run": self.cascades,
@@ -511,7 +541,7 @@ def sensitivity(
     ...                       "quantity": [100.0, 50.0, 10.0]})
     >>> result = sensitivity({2020: TradeNetwork.from_frames(flows)}, workers=1)
     >>> len(result.points), result.table()["source"].tolist()[:3]
-    (60, ['A', 'B', 'C'])
+    (180, ['A', 'B', 'C'])
     """
     grid = grid or Grid()
     variants = _variants(data)
@@ -532,18 +562,17 @@ def sensitivity(
             keys[variant.name][year] = key
     failure = tuple(itertools.product(grid.rules, grid.fail_abs_scales))
     tasks = sorted(
-        itertools.product(unique, grid.alphas, grid.absorbs),
-        key=lambda t: (t[1], t[2], -_size(unique[t[0]])),  # the longest cascades first
+        ((key, *choice) for key in unique for choice in grid.cascades()),
+        key=lambda t: (t[1], t[2], t[3], -_size(unique[t[0]])),  # the longest cascades first
     )
     outcomes = _execute(tasks, unique, fractions, failure, workers, progress)
 
     parts = []
     for number, variant in enumerate(variants):
-        for a, (alpha, absorb) in enumerate(itertools.product(grid.alphas, grid.absorbs)):
-            years = [
-                (year, outcomes[(key, alpha, absorb)]) for year, key in keys[variant.name].items()
-            ]
-            first = (number * len(grid.alphas) * len(grid.absorbs) + a) * len(failure)
+        choices = grid.cascades()
+        for a, choice in enumerate(choices):
+            years = [(year, outcomes[(key, *choice)]) for year, key in keys[variant.name].items()]
+            first = (number * len(choices) + a) * len(failure)
             parts.append(_point_sources(years, first, len(failure), variant))
     sources = pd.concat(parts, ignore_index=True)
 
@@ -553,6 +582,7 @@ def sensitivity(
             "label": [p.label for p in points],
             "data": [p.data for p in points],
             "unit": [next(v for v in variants if v.name == p.data).unit_label() for p in points],
+            "preset": [p.preset for p in points],
             "alpha": [p.alpha for p in points],
             "absorb": [p.absorb for p in points],
             "failure_rule": [p.rule for p in points],
@@ -567,7 +597,7 @@ def sensitivity(
         for variant in variants
         for network in variant.networks.values()
     )
-    cascades = sum(len(_sources_of(unique[key])) for key, _, _ in tasks) * len(fractions)
+    cascades = sum(len(_sources_of(unique[task[0]])) for task in tasks) * len(fractions)
     return SensitivityResult(
         table, sources, default, tuple(variants), grid, fractions, runs, cascades, tuple(notes)
     )
@@ -608,7 +638,7 @@ def _size(network: TradeNetwork) -> int:
     return int(np.count_nonzero(network.W)) * len(_sources_of(network))
 
 
-Task = tuple[str, float, float]  # network key, alpha, absorb
+Task = tuple[str, str, float, float]  # network key, preset, alpha, absorb
 Failure = tuple[tuple[str, float], ...]  # (rule, fail_abs scale) per failure setting
 
 
@@ -631,7 +661,9 @@ def _start_worker(networks: Mapping[str, TradeNetwork]) -> None:
 
 
 def _work(task: Task, fractions: tuple[float, ...], failure: Failure) -> tuple[Task, _Outcome]:
-    return task, cascade_batch(_NETWORKS[task[0]], task[1], task[2], fractions, failure)
+    return task, cascade_batch(
+        _NETWORKS[task[0]], task[2], task[3], fractions, failure, preset=task[1]
+    )
 
 
 def cascade_batch(
@@ -641,13 +673,15 @@ def cascade_batch(
     fractions: Sequence[float],
     failure: Failure,
     max_threads: int = 1,
+    preset: str = "paper",
 ) -> _Outcome:
-    """Every exporter of ``network`` at each fraction, one cascade each; the countries failed
-    under each failure setting ``(rule, fail_abs scale)``, as :func:`sweep` counts them."""
+    """Every exporter of ``network`` at each fraction, one cascade each under the model
+    ``preset``; the countries failed under each failure setting ``(rule, fail_abs scale)``, as
+    :func:`sweep` counts them."""
     from critmin.simulator.fast import Links, run_batch  # numba: imported where cascades run
     from critmin.simulator.result import failed_mask
 
-    params = Parameters(alpha=alpha, absorb=absorb)
+    params = Parameters.from_preset(preset, alpha=alpha, absorb=absorb)
     sources = _sources_of(network)
     groups = [(s, f) for f in fractions for s in sources]  # the order of sweep's runs
     plans = [plan(network, [Shock(s, f)], params.mode) for s, f in groups]
@@ -659,7 +693,7 @@ def cascade_batch(
     demand = network.demand_array
     n_failed = np.empty((len(groups), len(failure)), np.int64)
     for k, (rule, scale) in enumerate(failure):
-        point = GridPoint(alpha, absorb, rule, scale, "")
+        point = GridPoint(alpha, absorb, rule, scale, "", preset)
         failed = failed_mask(batch.demand_loss, demand, is_source, point.parameters(network.unit))
         n_failed[:, k] = failed.sum(axis=1)
     return _Outcome(
@@ -684,7 +718,9 @@ def _execute(
     if workers == 1:
         for task in tasks:
             network = networks[task[0]]
-            outcomes[task] = cascade_batch(network, task[1], task[2], fractions, failure)
+            outcomes[task] = cascade_batch(
+                network, task[2], task[3], fractions, failure, preset=task[1]
+            )
             report(len(outcomes), len(tasks))
         return outcomes
     # spawn: a fresh interpreter per worker, safe whatever threads this process runs (the
@@ -759,24 +795,32 @@ def read_variants(
     the sweep builds it, so the default grid point is the stored study. The others, among
     ``wanted``: ``value`` (USD every year), ``tonnes`` and ``tonnes_dropped`` (tonnes in the
     years whose flows report them, with the few missing imputed at the code-year's unit price
-    or left out; value in the other years). A variant whose networks equal an earlier one's
-    is left out, and so is a tonnes variant when no year has tonnes; the notes say which.
+    or left out; value in the other years). When ``measure`` is ``metal`` the study's own
+    variant is ``metal`` and ``metal_low`` and ``metal_high`` (every code at the low or high
+    end of its metal-content range) are added. A variant whose networks equal an earlier
+    one's is left out, and so is a tonnes variant when no year has tonnes; the notes say which.
     """
-    unknown = sorted(set(wanted) - set(DATA_VARIANTS))
+    known = (*DATA_VARIANTS, *METAL_VARIANTS)
+    unknown = sorted(set(wanted) - set(known))
     if unknown:
-        raise ValueError(f"unknown data variant(s) {unknown}; choose from {list(DATA_VARIANTS)}")
+        raise ValueError(f"unknown data variant(s) {unknown}; choose from {list(known)}")
     years = sorted(years)
     rows = read_trade_rows(store, group, years)
     chosen = sorted(int(y) for y in rows["year"].unique())
     study = read_panel(store, group, chosen, measure, rows=rows)
-    first = "tonnes" if study.unit == "t" else "value"
+    first = {"t": "tonnes", "t_metal": "metal"}.get(study.unit, "value")
     variants = [_variant(first, [study])]
     notes: list[str] = []
     with_tonnes = tonnes_years(rows)
+    if first == "metal":
+        wanted = (*METAL_VARIANTS, *wanted)
     for name in dict.fromkeys(wanted):
-        if name == first:
+        if name == first or (name in METAL_VARIANTS and first != "metal"):
             continue
-        if name == "value":
+        if name in METAL_VARIANTS:
+            content = name.removeprefix("metal_")
+            panels = [read_panel(store, group, chosen, "metal", rows=rows, content=content)]
+        elif name == "value":
             panels = [read_panel(store, group, chosen, "usd", rows=rows)]
         elif not with_tonnes:
             notes.append(f"data {name} left out: no year reports tonnes for 95% of its value")

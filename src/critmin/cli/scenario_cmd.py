@@ -48,13 +48,17 @@ def run(
             command=redact_command(["critmin", *sys.argv[1:]]),
         )
     unit = outcome.panel.unit
+    if fmt is Format.table and outcome.fallback_note:
+        console.print(outcome.fallback_note, highlight=False, soft_wrap=True)
     if fmt is Format.table:
         for r in outcome.summary.itertuples(index=False):
             failed = outcome.countries[
                 (outcome.countries["year"] == r.year) & outcome.countries["failed"]
             ]
             console.print(
-                f"{scenario.name}: {scenario.title}\n{outcome.group.id} {r.year}: initial shock "
+                f"{scenario.name}: {scenario.title}\npreset {outcome.preset}, measure "
+                f"{outcome.scenario.measure.value}; {outcome.failure_text()}\n"
+                f"{outcome.group.id} {r.year}: initial shock "
                 f"{r.initial_shock:,.1f} {unit} = demand loss {r.demand_loss:,.1f} + stock "
                 f"drawn {r.stock_drawn:,.1f}; {r.n_failed} countries failed ("
                 + (", ".join(failed["country"]) or "none")
@@ -64,9 +68,8 @@ def run(
                 soft_wrap=True,
             )
     u = suffix(unit)
-    table = outcome.countries.rename(
-        columns={c: f"{c}_{u}" for c in ("demand", "demand_loss", "stock_drawn", "stock_needed")}
-    )
+    quantities = ("demand", "demand_loss", "unbalanced", "stock_drawn", "stock_needed")
+    table = outcome.countries.rename(columns={c: f"{c}_{u}" for c in quantities})
     context = {
         "scenario": scenario.name,
         "file": scenario.path.name,
@@ -76,12 +79,16 @@ def run(
         "shocks": scenario.shock_text(),
         "stockpiles": ", ".join(scenario.stockpile_texts()),
         "failure_rule": scenario.failure_rule,
+        "failure_text": outcome.failure_text(),
+        "preset": outcome.preset,
+        "measure": outcome.scenario.measure.value,
+        "basis": outcome.fallback_note or f"the file's: {outcome.group.id}",
         **{k: v for k, v in outcome.parameters.items()},
     }
     emit(
         table,
         fmt,
-        title=f"Exposed countries: {scenario.name}",
+        title=f"Exposed countries: {scenario.name} (preset {outcome.preset})",
         caption=outcome.caption(),
         context=context,
         limit=rows,

@@ -15,6 +15,7 @@ from critmin.analysis.sensitivity import (
     ALPHAS,
     DATA_VARIANTS,
     FAIL_ABS_SCALES,
+    METAL_VARIANTS,
     Grid,
     SensitivityResult,
     read_variants,
@@ -35,7 +36,7 @@ from critmin.cli.output import Format, FormatOption, OutOption, emit, flat, writ
 from critmin.cli.simulate_cmd import parse_years
 from critmin.defaults import DEFAULT_SHOCKS
 from critmin.loader.commodities import find_group
-from critmin.simulator.scenario import FAILURE_PRESETS
+from critmin.simulator.scenario import FAILURE_PRESETS, PRESETS
 from critmin.store.networks import available_years, country_names
 from critmin.study import InvalidParameters, Study
 from critmin.units import Measure
@@ -104,8 +105,10 @@ def _caption(result: SensitivityResult, commodity: str, what: str) -> str:
         "failure_rate = total_failed / (years x panel countries)",
         f"grid ({len(result.points)} points): {result.grid.describe()}; data: {variants}",
         f"default point: {default['label']} (unit {default['unit']}, failure rule "
-        f"{default['failure_rule']}, fail_rel {default['fail_rel']:g}); other parameters at "
-        "the model's defaults (supplier_cap none, eps_pass 1e-9, tol 1e-12, export mode)",
+        f"{default['failure_rule']}, fail_rel {default['fail_rel']:g}); preset paper = "
+        "supplier_cap none, demand_cap none; physical = supplier_cap supply, demand_cap "
+        "consumption; other parameters at the model's defaults (eps_pass 1e-9, tol 1e-12, "
+        "export mode)",
     ]
     lines += [f"note: {note}" for note in result.notes]
     return "\n".join(lines)
@@ -118,7 +121,7 @@ def _bands(result: SensitivityResult, names: dict[str, str], top: int) -> pd.Dat
 
 
 def _points(result: SensitivityResult) -> pd.DataFrame:
-    columns = ["point", "data", "unit", "alpha", "absorb", "failure_rule", "fail_rel"]
+    columns = ["point", "data", "unit", "preset", "alpha", "absorb", "failure_rule", "fail_rel"]
     columns += ["fail_abs_scale", "is_default"]
     return result.points[columns].merge(result.sources, on="point")
 
@@ -169,6 +172,14 @@ def sensitivity_command(
             help=f"Failure-rule presets (repeat): {', '.join(FAILURE_PRESETS)}; default all."
         ),
     ] = None,
+    preset: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--preset",
+            help=f"Model presets of the grid (repeat): {', '.join(PRESETS)}; default both "
+            "(paper, the default point's, is always included).",
+        ),
+    ] = None,
     fail_abs_scale: Annotated[
         list[float] | None,
         typer.Option(
@@ -181,7 +192,9 @@ def sensitivity_command(
         typer.Option(
             help="Data variants (repeat): value (USD), tonnes (missing tonnes imputed), "
             "tonnes_dropped (flows without tonnes left out); default all. The study's own "
-            "reading (--measure) is always the default point's."
+            "reading (--measure) is always the default point's; with --measure metal, "
+            "metal_low and metal_high (every code at the ends of its metal-content range) "
+            "are added."
         ),
     ] = None,
     measure: MeasureOption = Measure.AUTO,
@@ -206,7 +219,8 @@ def sensitivity_command(
     password: Password = None,
     database: Database = None,
 ) -> None:
-    """Re-run the study over a grid of alpha, absorb, failure rules, fail_abs and data variants;
+    """Re-run the study over a grid of presets, alpha, absorb, failure rules, fail_abs and data
+    variants (with --measure metal, the metal-content ranges too);
     report each top source's band and each grid point's rank agreement with the default.
 
     Results stay in memory (printed, or written with --out), never stored with the study.
@@ -215,15 +229,17 @@ def sensitivity_command(
     shown = list(dict.fromkeys(table or [Show.bands]))
     if fmt is not Format.table and len(shown) > 1 and out is None:
         raise typer.BadParameter("csv and json on stdout take one --table; use --out for several")
-    unknown = sorted(set(data or []) - set(DATA_VARIANTS))
+    known = [*DATA_VARIANTS, *METAL_VARIANTS]
+    unknown = sorted(set(data or []) - set(known))
     if unknown:
-        raise typer.BadParameter(f"unknown --data {unknown}; choose from {list(DATA_VARIANTS)}")
+        raise typer.BadParameter(f"unknown --data {unknown}; choose from {known}")
     try:
         grid = Grid(
             alphas=tuple(alpha or ALPHAS),
             absorbs=tuple(absorb or ABSORBS),
             rules=tuple(rule or FAILURE_PRESETS),
             fail_abs_scales=tuple(fail_abs_scale or FAIL_ABS_SCALES),
+            presets=tuple(preset or PRESETS),
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None

@@ -14,7 +14,7 @@ import re
 import stat
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +26,15 @@ from critmin.loader.commodities import load_groups
 from critmin.loader.countries import to_iso3
 from critmin.loader.files import _wide_encoding
 from critmin.simulator import Shock, Stockpile
-from critmin.simulator.scenario import FAILURE_PRESETS, Parameters
+from critmin.simulator.scenario import FAILURE_PRESETS, MODES, PRESETS, Parameters
 from critmin.study import InvalidParameters, RunKind, Study
 from critmin.units import Measure, Unit
 
 __all__ = [
     "DEFAULT_FAILURE_RULE",
+    "DEFAULT_PRESET",
     "MAX_FILE_BYTES",
+    "Fallback",
     "PolicyScenario",
     "ScenarioFileError",
     "ShockSpec",
@@ -41,6 +43,9 @@ __all__ = [
 ]
 
 DEFAULT_FAILURE_RULE = "any-loss"
+#: The model a scenario file runs unless it says ``preset = "paper"``: a supplier gives at most
+#: what it still has and a country loses at most what it consumes (docs/model.md).
+DEFAULT_PRESET = "physical"
 #: The largest scenario file read: the bundled ones are about 2 KB; a file above this (or a
 #: device such as /dev/zero, which never ends) is not a scenario.
 MAX_FILE_BYTES = 1 << 20
@@ -57,13 +62,16 @@ _TOP_KEYS = {
     "commodity",
     "years",
     "failure_rule",
+    "preset",
     "measure",
     "sources",
     "shocks",
     "coalitions",
     "stockpiles",
     "parameters",
+    "fallback",
 }
+_FALLBACK_KEYS = {"commodity", "measure", "note", "load"}
 _CUT_KEYS = {"fraction", "months", "phases"}
 _PARAMETERS = {f.name for f in fields(Parameters)}
 
@@ -95,6 +103,20 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Fallback:
+    """What a file runs on while its own basis is not loaded (the bundled data lack it).
+
+    ``note`` says what the fallback lacks; ``load`` is the command that loads the real basis.
+    Every output of a run on the fallback carries both.
+    """
+
+    commodity: str
+    measure: Measure
+    note: str
+    load: str
+
+
+@dataclass(frozen=True)
 class ShockSpec:
     """One source's cut: its share of a year's exports, targets, and the group it belongs to."""
 
@@ -103,9 +125,10 @@ class ShockSpec:
     targets: tuple[str, ...] | None = None
     group: str = ""  # the coalition's members ("COD+ZMB"), or "" for a shock alone
     note: str = ""
+    mode: str | None = None  # "export" or "production"; None: the run's mode
 
     def shock(self) -> Shock:
-        return Shock(self.source, self.fraction, self.targets)
+        return Shock(self.source, self.fraction, self.targets, self.mode)
 
 
 @dataclass(frozen=True)
@@ -125,6 +148,13 @@ class PolicyScenario:
     shocks: tuple[ShockSpec, ...]
     stockpiles: Mapping[str, Stockpile] = field(default_factory=dict)
     parameters: Parameters = field(default_factory=Parameters)
+    fallback: Fallback | None = None
+
+    def on_fallback(self) -> PolicyScenario:
+        """This scenario on its fallback basis (commodity and measure), else unchanged."""
+        if self.fallback is None:
+            return self
+        return replace(self, commodity=self.fallback.commodity, measure=self.fallback.measure)
 
     @property
     def study(self) -> Study:
@@ -154,6 +184,8 @@ class PolicyScenario:
         out = []
         for s in self.shocks:
             text = f"{s.source} {s.fraction:.3g}"
+            if s.mode == "production":
+                text += " of production"
             if s.targets:
                 text += " -> " + ",".join(s.targets)
             out.append(text)
@@ -188,13 +220,16 @@ def read_scenario(path: str | Path) -> PolicyScenario:
     failure_rule = check.text("failure_rule", data.get("failure_rule", DEFAULT_FAILURE_RULE))
     if failure_rule not in FAILURE_PRESETS:
         check.fail("failure_rule", failure_rule, f"choose one of {', '.join(FAILURE_PRESETS)}")
+    preset = check.text("preset", data.get("preset", DEFAULT_PRESET))
+    if preset not in PRESETS:
+        check.fail("preset", preset, f"choose one of {', '.join(PRESETS)}")
     measure = check.text("measure", data.get("measure", Measure.AUTO.value))
     if measure not in set(Measure):
         check.fail("measure", measure, f"choose one of {', '.join(m.value for m in Measure)}")
 
     shocks = check.all_shocks(data.get("shocks", []), data.get("coalitions", []))
     stockpiles = check.stockpiles(data.get("stockpiles", {}))
-    parameters = check.parameters(data.get("parameters", {}), failure_rule)
+    parameters = check.parameters(data.get("parameters", {}), failure_rule, preset)
     scenario = PolicyScenario(
         path=path,
         digest=hashlib.sha256(raw).hexdigest()[:16],
@@ -209,6 +244,7 @@ def read_scenario(path: str | Path) -> PolicyScenario:
         shocks=shocks,
         stockpiles=stockpiles,
         parameters=parameters,
+        fallback=check.fallback(data.get("fallback"), groups, Measure(measure)),
     )
     try:
         scenario.study  # noqa: B018  # the checks every run definition gets, from a file too
@@ -408,11 +444,13 @@ class _Checker:
         assert isinstance(shocks, list) and isinstance(coalitions, list)
         for i, item in enumerate(shocks):
             where = f"shocks[{i}]"
-            table = self.keys(where, item, {"source", "targets", "note"} | _CUT_KEYS, {"source"})
+            allowed = {"source", "targets", "note", "mode"} | _CUT_KEYS
+            table = self.keys(where, item, allowed, {"source"})
             source = self.country(f"{where}.source", table["source"])
             targets = self._targets(where, table, [source])
             note = self.text(f"{where}.note", table["note"], lines=True) if "note" in table else ""
-            out.append(ShockSpec(source, self.cut(where, table), targets, "", note))
+            mode = self._mode(where, table)
+            out.append(ShockSpec(source, self.cut(where, table), targets, "", note, mode))
         for i, item in enumerate(coalitions):
             where = f"coalitions[{i}]"
             allowed = {"members", "targets", "note", "name"} | _CUT_KEYS
@@ -436,6 +474,37 @@ class _Checker:
             seen.add(spec.source)
         return tuple(sorted(out, key=lambda s: s.source))
 
+    def fallback(
+        self, value: object, groups: Mapping[str, object], measure: Measure
+    ) -> Fallback | None:
+        if value is None:
+            return None
+        table = self.keys("fallback", value, _FALLBACK_KEYS, {"commodity", "note", "load"})
+        commodity = self.text("fallback.commodity", table["commodity"])
+        if commodity not in groups:
+            self.fail("fallback.commodity", commodity, "unknown commodity")
+        chosen = self.text("fallback.measure", table.get("measure", measure.value))
+        if chosen not in set(Measure):
+            self.fail("fallback.measure", chosen, f"choose one of {', '.join(Measure)}")
+        return Fallback(
+            commodity,
+            Measure(chosen),
+            self.text("fallback.note", table["note"], lines=True),
+            self.text("fallback.load", table["load"]),
+        )
+
+    def _mode(self, where: str, table: Mapping[str, Any]) -> str | None:
+        """A shock's own mode: ``production`` cuts the source's output (its own mine supply)
+        instead of its exports; absent, the run's mode."""
+        if "mode" not in table:
+            return None
+        mode = table["mode"]
+        if mode not in MODES:
+            self.fail(f"{where}.mode", mode, f"choose one of {', '.join(MODES)}")
+        if mode == "production" and "targets" in table:
+            self.fail(f"{where}.targets", table["targets"], "targets apply to export cuts only")
+        return str(mode)
+
     def _targets(
         self, where: str, table: Mapping[str, Any], sources: Sequence[str]
     ) -> tuple[str, ...] | None:
@@ -451,7 +520,9 @@ class _Checker:
 
     def stockpiles(self, value: object) -> dict[str, Stockpile]:
         if not isinstance(value, dict):
-            self.fail("stockpiles", value, 'must be a table: ISO3 = quantity or "<n>months"')
+            self.fail(
+                "stockpiles", value, 'must be a table: ISO3 = quantity, "<n>months" or "<n>days"'
+            )
         assert isinstance(value, dict)
         out: dict[str, Stockpile] = {}
         for code, amount in value.items():
@@ -462,11 +533,13 @@ class _Checker:
                     stock = Stockpile.parse(amount)
                 except ValueError:
                     self.fail(
-                        key, amount, 'must be a quantity >= 0 or "<n>months" (e.g. "3months")'
+                        key,
+                        amount,
+                        'must be a quantity >= 0, "<n>months" or "<n>days" (e.g. "60days")',
                     )
             else:
                 stock = Stockpile(self.number(key, amount, 0.0, max(u.max_flow for u in Unit)))
-            if stock.in_months and stock.amount > MAX_STOCKPILE_MONTHS:
+            if stock.of_demand and stock.in_demand_months > MAX_STOCKPILE_MONTHS:
                 self.fail(
                     key, amount, f"at most {MAX_STOCKPILE_MONTHS:g} months of demand (ten years)"
                 )
@@ -475,7 +548,7 @@ class _Checker:
             out[country] = stock
         return dict(sorted(out.items()))
 
-    def parameters(self, value: object, failure_rule: str) -> Parameters:
+    def parameters(self, value: object, failure_rule: str, model: str) -> Parameters:
         table = self.keys("parameters", value, _PARAMETERS)
         preset = FAILURE_PRESETS[failure_rule]
         clash = sorted(k for k in table if k == "fail_rel")
@@ -485,7 +558,11 @@ class _Checker:
                 table["fail_rel"],
                 "the failure rule sets fail_rel; give failure_rule or fail_rel, not both",
             )
-        merged = {**{k: v for k, v in preset.items() if v is not None}, **table}
+        merged = {
+            **PRESETS[model],
+            **{k: v for k, v in preset.items() if v is not None},
+            **table,
+        }
         try:
             return Parameters(**merged)
         except (TypeError, ValueError) as exc:

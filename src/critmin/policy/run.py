@@ -24,13 +24,48 @@ from critmin.pipeline import run_info, study_panel, year_network
 from critmin.policy.files import PolicyScenario, ScenarioFileError, read_scenario
 from critmin.simulator import Shock, TradeNetwork, simulate, stock_needed
 from critmin.simulator.result import run_record
+from critmin.simulator.scenario import preset_of
 from critmin.store.graph import GraphStore
-from critmin.store.networks import NoTradeData, Panel, available_years, country_names
+from critmin.store.networks import (
+    NoTradeData,
+    Panel,
+    available_years,
+    country_names,
+    trade_counts,
+)
 from critmin.store.scenario_reads import suffix
 from critmin.store.scenario_writes import forget_run, save_stock_needed, write_sweep
 from critmin.study import InvalidParameters, Study
+from critmin.units import Unit
 
-__all__ = ["PolicyOutcome", "StockNeededError", "run_policy", "stock_needed_table"]
+__all__ = [
+    "PolicyOutcome",
+    "StockNeededError",
+    "consumption_share",
+    "failure_rule_text",
+    "run_policy",
+    "stock_needed_table",
+]
+
+
+def failure_rule_text(rule: str, parameters: Mapping[str, Any], unit: str) -> str:
+    """The failure rule in words, as every policy output states it.
+
+    >>> failure_rule_text("share-1pct", {"fail_abs": 1.0, "fail_rel": 0.01}, "t_metal")
+    'failure rule share-1pct (failed: loss > 1 t contained metal and > 1% of consumption)'
+    >>> failure_rule_text("any-loss", {"fail_abs": 0.001, "fail_rel": 0.0}, "t")
+    'failure rule any-loss (failed: loss > 0.001 tonnes)'
+    """
+    text = f"failure rule {rule} (failed: loss > {parameters['fail_abs']:g} {Unit.of(unit).label}"
+    if parameters["fail_rel"] > 0:
+        text += f" and > {parameters['fail_rel']:.0%} of consumption"
+    return text + ")"
+
+
+def consumption_share(loss: pd.Series, demand: pd.Series) -> pd.Series:
+    """``loss / demand`` where the country consumes something (``demand > 0``), else NaN."""
+    share = loss / demand.where(demand > 0)
+    return share.astype(float)
 
 
 @dataclass
@@ -45,23 +80,40 @@ class PolicyOutcome:
     #: ``scenario_id`` (when stored).
     summary: pd.DataFrame
     #: One row per (year, country) with a loss, a draw or a stock need: ``year, country,
-    #: name, demand, demand_loss, relative_loss, stock_drawn, failed, stock_needed,
-    #: months_of_demand`` (quantities in ``panel.unit``).
+    #: name, demand, demand_loss, share_of_consumption_lost, unbalanced, stock_drawn, failed,
+    #: stock_needed, months_of_demand`` (quantities in ``panel.unit``): within each year the
+    #: failed countries first, each group by the share of its consumption lost.
     countries: pd.DataFrame
     seconds: float
     stored: bool
+    #: Set when the run used the file's fallback: why, and the command loading the real basis.
+    fallback_note: str = ""
+
+    @property
+    def preset(self) -> str:
+        """The model the run used (``physical``, ``paper`` or ``custom``)."""
+        return preset_of(self.parameters)
+
+    def failure_text(self) -> str:
+        """The failure rule as it was applied, in words with its thresholds and unit."""
+        return failure_rule_text(self.scenario.failure_rule, self.parameters, self.panel.unit)
 
     def caption(self) -> str:
         p, sc, unit = self.parameters, self.scenario, self.panel.unit
         return (
-            f"scenario {sc.name} ({sc.path.name}, digest {sc.digest}); {self.group.id} "
-            f"(HS {', '.join(self.group.hs_codes)}); unit {unit}; shocks {sc.shock_text()}"
+            f"scenario {sc.name} ({sc.path.name}, digest {sc.digest}); preset {self.preset} "
+            f"(supplier_cap={p['supplier_cap']}, demand_cap={p.get('demand_cap', 'none')}); "
+            f"{self.group.id} (HS {', '.join(self.group.hs_codes)}); measure "
+            f"{sc.measure.value}, unit {unit}; shocks {sc.shock_text()}"
             + (f"; stockpiles {', '.join(sc.stockpile_texts())}" if sc.stockpiles else "")
-            + f"; failure rule {sc.failure_rule} (fail_abs={p['fail_abs']:g} {unit}, "
-            f"fail_rel={p['fail_rel']:g}); alpha={p['alpha']:g}, absorb={p['absorb']:g}, "
-            f"supplier_cap={p['supplier_cap']}, mode={p['mode']}; stock_needed: the smallest "
-            "stockpile with which the country would not have failed, others' stockpiles kept; "
-            "months_of_demand: stock_needed / (demand / 12)"
+            + f"; {self.failure_text()}; alpha={p['alpha']:g}, absorb={p['absorb']:g}, "
+            f"mode={p['mode']}; failed countries first, each group ranked by "
+            "share_of_consumption_lost = demand_loss / demand where demand > 0 (blank where "
+            "the country consumes nothing); unbalanced: "
+            "loss settled beyond the country's consumption with no exports left to cut (data "
+            "inconsistency); stock_needed: the smallest stockpile with which the country would "
+            "not have failed, others' stockpiles kept; months_of_demand: stock_needed / "
+            "(demand / 12)" + (f"; {self.fallback_note}" if self.fallback_note else "")
         )
 
 
@@ -90,11 +142,12 @@ def _check_countries(sc: PolicyScenario, network: TradeNetwork, year: int) -> No
     known = set(network.countries)
     exports = dict(zip(network.countries, network.W.sum(axis=1), strict=True))
     for spec in sc.shocks:
-        if spec.source not in known or (
-            sc.parameters.mode == "export" and exports[spec.source] <= 0
-        ):
+        production = spec.shock().mode_in(sc.parameters.mode) == "production"
+        held = dict(zip(network.countries, network.P, strict=True)) if production else exports
+        if spec.source not in known or held[spec.source] <= 0:
+            what = "production" if production else "exports"
             raise ScenarioFileError(
-                sc.path, "source", spec.source, f"no {year} exports of it in the network"
+                sc.path, "source", spec.source, f"no {year} {what} of it in the network"
             )
         missing = [t for t in spec.targets or () if t not in known]
         if missing:
@@ -127,6 +180,7 @@ def run_policy(
     file again replaces what its name stored before.
     """
     sc = scenario if isinstance(scenario, PolicyScenario) else read_scenario(scenario)
+    sc, fallback_note = _basis(store, sc)
     study = sc.study.with_years(_years(store, find_group(sc.commodity), sc))
     group, panel = study_panel(store, study)
     params = study.parameters.resolved(panel.unit).as_dict()
@@ -170,12 +224,13 @@ def run_policy(
                 "failed": result.failed[hit].to_numpy(),
             }
         )
+        unbalanced = result.unbalanced.reindex(frame["country"]).fillna(0.0).to_numpy()
         impacts.append(frame.assign(**keys)[["year", "sources", "fraction", *frame.columns]])
         moved = result.transmitted
         moved = moved[moved["quantity"] > study.keep_share * result.initial_shock]
         edges.append(moved.assign(**keys)[["year", "sources", "fraction", *moved.columns]])
         demand = pd.Series(network.demand_array, index=network.countries)
-        table = frame.merge(
+        table = frame.assign(unbalanced=unbalanced).merge(
             needed[["country", "stock_needed", "months_of_demand"]], on="country", how="outer"
         )
         table["demand"] = demand.reindex(table["country"]).to_numpy()
@@ -192,8 +247,16 @@ def run_policy(
         | (countries["stock_needed"] > 0)
     ]
     names = country_names(store)
-    countries = countries.assign(name=[names.get(c, c) for c in countries["country"]])
-    countries = countries.sort_values(["year", "demand_loss"], ascending=[True, False])
+    countries = countries.assign(
+        name=[names.get(c, c) for c in countries["country"]],
+        share_of_consumption_lost=consumption_share(countries["demand_loss"], countries["demand"]),
+        unbalanced=countries["unbalanced"].fillna(0.0),
+    )
+    countries = countries.sort_values(
+        ["year", "failed", "share_of_consumption_lost", "demand_loss"],
+        ascending=[True, False, False, False],
+        na_position="last",
+    )
     countries = countries[
         [
             "year",
@@ -201,7 +264,8 @@ def run_policy(
             "name",
             "demand",
             "demand_loss",
-            "relative_loss",
+            "share_of_consumption_lost",
+            "unbalanced",
             "stock_drawn",
             "failed",
             "stock_needed",
@@ -228,7 +292,17 @@ def run_policy(
     )
     if write:
         ids = _store(
-            store, sc, study, panel, params, run_frame, impacts_frame, edges, quantities, command
+            store,
+            sc,
+            study,
+            panel,
+            params,
+            run_frame,
+            impacts_frame,
+            edges,
+            quantities,
+            command,
+            fallback_note,
         )
         summary["scenario_id"] = ids
         unit = suffix(panel.unit)
@@ -250,7 +324,31 @@ def run_policy(
                     for r in rows.itertuples(index=False)
                 ],
             )
-    return PolicyOutcome(sc, group, panel, params, summary, countries, seconds, write)
+    return PolicyOutcome(
+        sc, group, panel, params, summary, countries, seconds, write, fallback_note
+    )
+
+
+def _basis(store: GraphStore, sc: PolicyScenario) -> tuple[PolicyScenario, str]:
+    """The scenario on the basis it can run on: its own commodity when every HS code of it is
+    stored, else its fallback (with the note every output carries), else its own (which then
+    fails with the usual "load it first")."""
+    if sc.fallback is None:
+        return sc, ""
+    group = find_group(sc.commodity)
+    stored = {str(hs) for hs in trade_counts(store).get("hs", [])}
+    missing = [c for c in group.hs_codes if not any(h.startswith(c) for h in stored)]
+    if not missing:
+        return sc, ""
+    fb = sc.fallback
+    used = find_group(fb.commodity)
+    note = (
+        f"FALLBACK: the file's basis is {group.id} (HS {', '.join(group.hs_codes)}) in "
+        f"{sc.measure.value}, but no trade of HS {', '.join(missing)} is stored, so this run "
+        f"uses {used.id} (HS {', '.join(used.hs_codes)}) in {fb.measure.value}: {fb.note} "
+        f"Load the real basis with: {fb.load}"
+    )
+    return sc.on_fallback(), note
 
 
 def _store(
@@ -264,6 +362,7 @@ def _store(
     edges: list[pd.DataFrame],
     quantities: Mapping[int, Mapping[str, float]],
     command: str,
+    fallback_note: str,
 ) -> list[str]:
     fractions = {s.fraction for s in sc.shocks}
     targets = {s.targets for s in sc.shocks}
@@ -281,9 +380,13 @@ def _store(
             "scenario_file": sc.path.name,
             "scenario_digest": sc.digest,
             "failure_rule": sc.failure_rule,
+            "failure_text": failure_rule_text(sc.failure_rule, params, panel.unit),
+            "preset": preset_of(params),
             "measure": study.measure.value,
             "keep_share": study.keep_share,
             "citations": [str(c) for c in sc.sources],
+            "basis": "fallback" if fallback_note else "file",
+            "basis_note": fallback_note,
         },
         stock_quantities=quantities,
         shocks=()

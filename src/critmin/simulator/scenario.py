@@ -55,10 +55,15 @@ DEFAULT_FAIL_ABS = {unit.value: unit.default_fail_abs for unit in Unit}
 #: The failure rules of docs/model.md ("Failure-rule presets") by name, as ``fail_abs`` and
 #: ``fail_rel`` for :class:`Parameters` (``fail_abs=None``: the unit's tiny threshold).
 #: ``any-loss`` (the default) fails a country on any loss; ``buffer-1pct`` only on unmet
-#: demand above 1% of its demand (the buffer rule of Fosch et al.'s food-trade code).
+#: demand above 1% of its demand (the buffer rule of Fosch et al.'s food-trade code);
+#: ``share-1pct``, the policy files' rule, on a loss above 1% of its consumption *and* above
+#: 1 unit of the network (1 t gross or of contained metal), so that a kilogram lost by a
+#: country that consumes a few kilograms is not counted (a file measured in USD states its own
+#: ``fail_abs`` in USD beside the rule).
 FAILURE_PRESETS: dict[str, dict[str, float | None]] = {
     "any-loss": {"fail_abs": None, "fail_rel": 0.0},
     "buffer-1pct": {"fail_abs": None, "fail_rel": 0.01},
+    "share-1pct": {"fail_abs": 1.0, "fail_rel": 0.01},
 }
 
 

@@ -3,16 +3,18 @@
 A stockpile is a scenario input, not a cascade parameter (docs/model.md, "Stockpiles"): each
 round, before anything else, a country with pending loss takes what it can from its remaining
 stock, and only the rest goes through the cascade's steps. A stockpile is given in the
-network's unit (tonnes or USD) or in months of the country's internal demand, one month being
-``D_i / 12``. This module validates stockpiles, converts months to quantities and reads the
-``ISO3=QTY`` / ``ISO3=3months`` text a command line takes.
+network's unit (tonnes or USD), in months of the country's internal demand, one month being
+``D_i / 12``, or in days of it, one day being ``D_i / 365`` (the unit stockpiling agencies
+state their targets in: JOGMEC's 60 days, KOMIR's 100). This module validates stockpiles,
+converts months and days to quantities and reads the ``ISO3=QTY`` / ``ISO3=3months`` /
+``ISO3=60days`` text a command line takes.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from numbers import Real
 
 from critmin.simulator.network import TradeNetwork
@@ -27,6 +29,10 @@ __all__ = [
 
 #: Suffixes of a stock in months: ``3months``, ``3 months``, ``1month``, ``3mo``.
 _MONTHS = ("months", "month", "mo")
+#: Suffixes of a stock in days: ``60days``, ``60 days``, ``1day``, ``60d``.
+_DAYS = ("days", "day", "d")
+#: Days in a year: a day of demand is ``D_i / DAYS_PER_YEAR``.
+DAYS_PER_YEAR = 365.0
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class Stockpile:
         ``amount`` counts months of the country's internal demand (``D_i / 12`` each) rather
         than a quantity in the flows' unit. A country whose demand is zero or negative (a
         transit hub) has nothing to hold months of, and so a stock of 0.
+    in_days : bool
+        ``amount`` counts days of the country's internal demand (``D_i / 365`` each).
 
     Examples
     --------
@@ -48,15 +56,47 @@ class Stockpile:
     (Stockpile(amount=3.0, in_months=True), Stockpile(amount=2500.0, in_months=False))
     >>> str(Stockpile.months(1.5)), Stockpile.months(3).quantity(demand=120.0)
     ('1.5months', 30.0)
+    >>> str(Stockpile.parse("60days")), Stockpile.days(73).quantity(demand=365.0)
+    ('60days', 73.0)
+    >>> round(Stockpile.days(60).in_demand_months, 4)
+    1.9726
     """
 
     amount: float
     in_months: bool = False
+    in_days: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "amount", _amount(self.amount, "stockpile"))
-        if not isinstance(self.in_months, bool):
-            raise ValueError(f"Stockpile.in_months must be a bool, got {self.in_months!r}")
+        if not isinstance(self.in_months, bool) or not isinstance(self.in_days, bool):
+            raise ValueError(
+                f"Stockpile.in_months and in_days must be bools, got {self.in_months!r}, "
+                f"{self.in_days!r}"
+            )
+        if self.in_months and self.in_days:
+            raise ValueError("a stockpile is in months or in days of demand, not both")
+
+    def __repr__(self) -> str:
+        if self.in_days:
+            return f"Stockpile(amount={self.amount!r}, in_days=True)"
+        return f"Stockpile(amount={self.amount!r}, in_months={self.in_months!r})"
+
+    @classmethod
+    def days(cls, days: float) -> Stockpile:
+        """A stockpile of ``days`` days of the country's demand."""
+        return cls(days, in_days=True)
+
+    @property
+    def of_demand(self) -> bool:
+        """The stock is a length of the country's demand (months or days), not a quantity."""
+        return self.in_months or self.in_days
+
+    @property
+    def in_demand_months(self) -> float:
+        """A stock in months or days of demand as months (``days * 12 / 365``); else NaN."""
+        if self.in_days:
+            return self.amount * 12.0 / DAYS_PER_YEAR
+        return self.amount if self.in_months else math.nan
 
     @classmethod
     def months(cls, months: float) -> Stockpile:
@@ -65,7 +105,8 @@ class Stockpile:
 
     @classmethod
     def parse(cls, text: str) -> Stockpile:
-        """Read ``"30"`` (a quantity) or ``"3months"`` / ``"3 months"`` / ``"3mo"`` (months).
+        """Read ``"30"`` (a quantity), ``"3months"`` / ``"3 months"`` / ``"3mo"`` (months) or
+        ``"60days"`` / ``"60 days"`` / ``"60d"`` (days).
 
         Raises
         ------
@@ -74,6 +115,8 @@ class Stockpile:
         """
         words = text.strip().lower() if isinstance(text, str) else ""
         suffix = next((end for end in _MONTHS if words.endswith(end)), "")
+        days = "" if suffix else next((end for end in _DAYS if words.endswith(end)), "")
+        suffix = suffix or days
         try:
             amount = float(words.removesuffix(suffix).strip()) if words != suffix else math.nan
         except ValueError:
@@ -81,17 +124,21 @@ class Stockpile:
         if not math.isfinite(amount) or amount < 0:
             raise ValueError(
                 f"stockpile {text!r} is neither a quantity >= 0 (e.g. 30) nor months of demand "
-                "(e.g. 3months)"
+                "(e.g. 3months) or days of demand (e.g. 60days)"
             )
-        return cls(amount, in_months=bool(suffix))
+        return cls(amount, in_months=bool(suffix) and not days, in_days=bool(days))
 
     def quantity(self, demand: float) -> float:
         """The stock in the flows' unit for a country whose internal demand is ``demand``."""
+        if self.in_days:
+            return self.amount * max(float(demand), 0.0) / DAYS_PER_YEAR
         if not self.in_months:
             return self.amount
         return self.amount * max(float(demand), 0.0) / 12.0
 
     def __str__(self) -> str:
+        if self.in_days:
+            return f"{self.amount:g}days"
         return f"{self.amount:g}months" if self.in_months else f"{self.amount:g}"
 
 

@@ -79,6 +79,9 @@ POLICY_RUN_COLUMNS = [
     "fractions",
     "scenarios",
     "finished_at",
+    "preset",
+    "measure",
+    "failure_rule",
 ]
 POLICY_STOCK_COLUMNS = [
     "scenario",
@@ -144,7 +147,9 @@ WHERE r.status = 'complete'
 RETURN r.id AS run_id, coalesce(r.scenario, r.id) AS name,
        coalesce(r.scenario_title, r.scenario, r.id) AS title, r.scenario_file AS file,
        r.command AS command, r.unit AS unit, r.years AS years, r.fractions AS fractions,
-       r.n_scenarios AS scenarios, r.finished_at AS finished_at
+       r.n_scenarios AS scenarios, r.finished_at AS finished_at,
+       coalesce(r.preset, 'paper') AS preset, r.measure AS measure,
+       coalesce(r.failure_text, 'failure rule ' + r.failure_rule) AS failure_rule
 ORDER BY r.finished_at DESC, r.id
 """
 

@@ -51,6 +51,9 @@ def _run_blocks(study: Study, policy: PolicyRun) -> list[Block]:
             title=f"{run['title']} ({run['name']})",
             items={
                 "scenario file": str(run.get("file") or "not recorded"),
+                "model preset": str(run.get("preset") or "paper"),
+                "measure": str(run.get("measure") or "not recorded"),
+                "failure rule": str(run.get("failure_rule") or "not recorded"),
                 "command": str(run.get("command") or "not recorded"),
                 "years": years or "not recorded",
                 "stored run": str(run["run_id"]),
@@ -104,6 +107,9 @@ def policy_section(study: Study) -> Section | None:
         "policy",
         "Policy scenarios",
         "Scenario files (scenarios/*.toml) run with `critmin scenario run` and stored as policy "
-        "runs, each with its own shocks, stockpiles and parameters (in the file).",
+        "runs, each with its own shocks, stockpiles and parameters (in the file). They run the "
+        "physical preset unless a file says otherwise (a supplier gives at most what it still "
+        "has, a country loses at most what it consumes); each run below names its preset, "
+        "measure and failure rule.",
         blocks,
     )
