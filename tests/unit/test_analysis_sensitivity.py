@@ -247,3 +247,21 @@ def test_read_variants_from_one_pull() -> None:
     assert [v.name for v in variants] == ["value"] and len(notes) == 2
     with pytest.raises(ValueError, match="unknown data variant"):
         read_variants(store, GROUP, [2022], wanted=["weight"])
+
+
+def test_read_variants_in_metal_adds_the_content_range() -> None:
+    # HS 2605 (ore): factor 0.10, range 0.05-0.20 (metal_content.csv).
+    complete = trades([(2023, "COD", "ZAF", 120.0, 1300.0), (2023, "ZAF", "CHN", 70.0, 800.0)])
+    store: Any = FakeStore(complete)
+    variants, notes = read_variants(store, GROUP, [2023], measure="metal")
+    names = [v.name for v in variants]
+    assert names == ["metal", "metal_low", "metal_high", "value", "tonnes"], names
+    assert notes == ["data tonnes_dropped left out: the same networks as tonnes"]
+    totals = {v.name: v.networks[2023].W.sum() for v in variants}
+    assert totals["metal"] == pytest.approx(190 * 0.10)
+    assert totals["metal_low"] == pytest.approx(190 * 0.05)
+    assert totals["metal_high"] == pytest.approx(190 * 0.20)
+    assert variants[0].unit_label() == "t_metal"
+    # Outside metal, the content variants are not read.
+    variants, _ = read_variants(store, GROUP, [2023], wanted=["value", "metal_low"])
+    assert [v.name for v in variants] == ["tonnes", "value"]

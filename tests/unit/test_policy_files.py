@@ -92,6 +92,9 @@ def test_a_good_file_reads_into_shocks_stockpiles_and_parameters(tmp_path: Path)
         ),
         (("years = [2024]", 'years = "newest"'), "years", "'newest'"),
         (('name = "test-ban"', 'name = "Test Ban"'), "name", "'Test Ban'"),
+        (("years = [2024]", 'years = [2024]\npreset = "real"'), "preset", "'real'"),
+        (('targets = ["CHN"]', 'mode = "import"'), "shocks[0].mode", "'import'"),
+        (('JPN = "3months"', 'JPN = "4000days"'), "stockpiles.JPN", "'4000days'"),
     ],
 )
 def test_errors_name_the_file_the_key_and_the_value(
@@ -253,3 +256,35 @@ def test_a_file_is_a_study_of_kind_policy(tmp_path: Path) -> None:
     assert {s.source: s.targets for s in study.events}["COD"] == ("CHN",)
     assert study.stockpile_texts() == ("JPN=3months", "KOR=120")
     assert study.parameters.alpha == 0.7 and study.parameters.fail_rel == 0.01
+
+
+def test_files_run_the_physical_preset_unless_they_say_paper(tmp_path: Path) -> None:
+    sc = read_scenario(write(tmp_path, GOOD))
+    assert sc.parameters.preset == "physical" and sc.parameters.alpha == 0.7
+    paper = read_scenario(
+        write(tmp_path, GOOD.replace("years = [2024]", 'years = [2024]\npreset = "paper"'))
+    )
+    assert paper.parameters.preset == "paper" and paper.parameters.fail_rel == 0.01
+    share = read_scenario(write(tmp_path, GOOD.replace('"buffer-1pct"', '"share-1pct"')))
+    assert (share.parameters.fail_abs, share.parameters.fail_rel) == (1.0, 0.01)
+
+
+def test_days_of_demand_own_modes_and_a_fallback_are_read(tmp_path: Path) -> None:
+    text = GOOD.replace('JPN = "3months"', 'JPN = "60days"').replace(
+        'targets = ["CHN"]', 'mode = "production"'
+    )
+    text += """
+[fallback]
+commodity = "cobalt_oxides"
+measure = "metal"
+note = "the bundled data lack HS 810520."
+load = "critmin load trades BACI.zip --format baci --hs 8105"
+"""
+    sc = read_scenario(write(tmp_path, text.replace('"cobalt_oxides"\nyears', '"cobalt"\nyears')))
+    assert sc.stockpiles["JPN"] == Stockpile.days(60) and str(sc.stockpiles["JPN"]) == "60days"
+    cod = next(s for s in sc.shocks if s.source == "COD")
+    assert cod.mode == "production" and cod.shock().mode == "production"
+    assert "COD 0.417 of production" in sc.shock_text()
+    assert sc.fallback is not None and sc.fallback.commodity == "cobalt_oxides"
+    assert sc.on_fallback().commodity == "cobalt_oxides" and sc.on_fallback().measure == "metal"
+    assert sc.on_fallback().study.chain == ("cobalt_oxides",)

@@ -307,7 +307,7 @@ class Grid:
             f"preset {'/'.join(self.presets)}; alpha {_values(self.alphas)}; absorb "
             f"{_values(self.absorbs)}; failure rules "
             f"{rules}; fail_abs {scales} of the rule's threshold in each year's unit "
-            "(0.001 t, 1,000 USD)"
+            "(0.001 t or 1,000 USD; share-1pct: 1 unit)"
         )
 
 

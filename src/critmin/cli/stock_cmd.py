@@ -95,7 +95,7 @@ def stock_needed(
             alpha=alpha,
             absorb=absorb,
             supplier_cap=supplier_cap,
-            fail_abs=fail_abs,
+            fail_abs=FAILURE_PRESETS[failure_rule]["fail_abs"] if fail_abs is None else fail_abs,
             fail_rel=FAILURE_PRESETS[failure_rule]["fail_rel"],
         ),
     )

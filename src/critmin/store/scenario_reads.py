@@ -497,8 +497,8 @@ MATCH (s:Scenario {id: $scenario})
 CALL (s) {
   MATCH (s)-[:HIT]->(h:Impact)
   RETURN h.iso3 AS country, coalesce(h.source, false) AS source,
-         coalesce(h.demand_loss_t, h.demand_loss_usd, 0.0) AS demand_loss,
-         coalesce(h.gross_hit_t, h.gross_hit_usd, 0.0) AS gross_hit,
+         coalesce(h.demand_loss_t, h.demand_loss_t_metal, h.demand_loss_usd, 0.0) AS demand_loss,
+         coalesce(h.gross_hit_t, h.gross_hit_t_metal, h.gross_hit_usd, 0.0) AS gross_hit,
          h.relative_loss AS relative_loss, coalesce(h.failed, false) AS failed,
          h.first_round AS first_round
   UNION ALL
@@ -507,8 +507,10 @@ CALL (s) {
   WITH s, codes[i] AS country, i, s.minor_relative_loss[i] AS relative,
        s.minor_first_round[i] AS first
   RETURN country, false AS source,
-         coalesce(s.minor_demand_loss_t, s.minor_demand_loss_usd)[i] AS demand_loss,
-         coalesce(s.minor_gross_hit_t, s.minor_gross_hit_usd)[i] AS gross_hit,
+         coalesce(s.minor_demand_loss_t, s.minor_demand_loss_t_metal,
+                  s.minor_demand_loss_usd)[i] AS demand_loss,
+         coalesce(s.minor_gross_hit_t, s.minor_gross_hit_t_metal,
+                  s.minor_gross_hit_usd)[i] AS gross_hit,
          CASE WHEN relative = relative THEN relative END AS relative_loss,
          coalesce(s.minor_failed[i], false) AS failed,
          CASE WHEN first >= 0 THEN first END AS first_round
@@ -519,7 +521,7 @@ ORDER BY demand_loss DESC, country
 
 CASCADE_EDGES = """
 MATCH (s:Scenario {id: $scenario})-[:HIT]->(a:Impact)-[t:TRANSMITS]->(b:Impact)
-RETURN a.iso3 AS from, b.iso3 AS to, coalesce(t.tonnes, t.value_usd) AS quantity,
+RETURN a.iso3 AS from, b.iso3 AS to, coalesce(t.tonnes, t.metal_t, t.value_usd) AS quantity,
        t.share AS share, t.first_round AS first_round
 ORDER BY quantity DESC, from, to
 """
@@ -527,9 +529,9 @@ ORDER BY quantity DESC, from, to
 POLICY_STOCK = """
 MATCH (:Run {id: $run_id})-[:INCLUDES]->(s:Scenario)-[:HIT]->(h:Impact)
 WHERE coalesce(h.source, false) = false
-WITH s, h, coalesce(h.demand_loss_t, h.demand_loss_usd, 0.0) AS loss,
-     coalesce(h.stock_drawn_t, h.stock_drawn_usd, 0.0) AS drawn,
-     coalesce(h.stock_needed_t, h.stock_needed_usd, 0.0) AS needed
+WITH s, h, coalesce(h.demand_loss_t, h.demand_loss_t_metal, h.demand_loss_usd, 0.0) AS loss,
+     coalesce(h.stock_drawn_t, h.stock_drawn_t_metal, h.stock_drawn_usd, 0.0) AS drawn,
+     coalesce(h.stock_needed_t, h.stock_needed_t_metal, h.stock_needed_usd, 0.0) AS needed
 WHERE loss > 0 OR drawn > 0 OR needed > 0
 RETURN s.id AS scenario, s.year AS year, h.iso3 AS country, loss AS demand_loss,
        drawn AS stock_drawn, coalesce(h.failed, false) AS failed, needed AS stock_needed,
