@@ -54,20 +54,21 @@ def test_cli_grid_default_point_is_the_study(
     assert store.records("MATCH (s:Scenario) RETURN count(s) AS n") == [{"n": 0}]
     study = run_sweep(store, "cobalt", write=False).tables.sources
     points = pd.read_csv(out.with_name("grid_points.csv"), comment="#")
-    default = points[points["is_default"]].drop(columns=points.columns[:10].drop("fraction"))
+    default = points[points["is_default"]].drop(columns=points.columns[:11].drop("fraction"))
     default = default.reset_index(drop=True)[list(study.columns)]
     pd.testing.assert_frame_equal(default, study, check_dtype=False)
     header = out.with_name("grid_bands.csv").read_text()
-    assert "# default_point: alpha=0.8 absorb=0 any-loss fail_abs=x1 data=value" in header
-    # 2 alpha x 1 absorb x 2 rules x 2 scales x 3 data variants
-    assert points["point"].nunique() == 24
+    assert "# default_point: paper alpha=0.8 absorb=0 any-loss fail_abs=x1 data=value" in header
+    # 2 presets x 2 alpha x 1 absorb x 3 rules x 2 scales x 3 data variants
+    assert points["point"].nunique() == 72
+    assert set(points["preset"]) == {"paper", "physical"}
 
     agreement = runner.invoke(app, [*command, "--table", "agreement", "--format", "json"])
     assert agreement.exit_code == 0, agreement.output
     payload = json.loads(agreement.stdout.splitlines()[-1])
-    assert payload["parameters"]["grid_points"] == 24
+    assert payload["parameters"]["grid_points"] == 72
     rows = pd.DataFrame(payload["rows"])
-    assert len(rows) == 24 * 2
+    assert len(rows) == 72 * 2
     assert rows.loc[rows["is_default"], "kendall_tau_b"].tolist() == [1.0, 1.0]
     assert rows["kendall_tau_b"].between(-1, 1).all()
 

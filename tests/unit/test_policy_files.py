@@ -139,6 +139,12 @@ def test_every_file_of_the_scenarios_folder_is_valid_and_cites_sources() -> None
         names.add(sc.name)
     table = list_scenarios(ROOT / "scenarios")
     assert set(table["name"]) == names
+    # Every bundled file runs the physical model with the noise-free rule and states its basis.
+    assert set(table["preset"]) == {"physical"} and set(table["failure_rule"]) == {"share-1pct"}
+    basis = table.set_index("name")[["measure", "fallback"]]
+    assert basis.loc["drc-cobalt-ban-2025"].tolist() == ["metal", "cobalt_oxides"]
+    assert basis.loc["china-graphite-2023"].tolist() == ["tonnes", "graphite_natural"]
+    assert basis.loc["china-gallium-germanium-2023"].tolist() == ["usd", ""]
     result = CliRunner().invoke(
         app, ["scenario", "list", "--dir", str(ROOT / "scenarios"), "--format", "csv"]
     )

@@ -594,6 +594,9 @@ def list_scenarios(folder: str | Path) -> pd.DataFrame:
                 "shocks": sc.shock_text(),
                 "stockpiles": ", ".join(sc.stockpile_texts()),
                 "failure_rule": sc.failure_rule,
+                "preset": sc.parameters.preset,
+                "measure": sc.measure.value,
+                "fallback": sc.fallback.commodity if sc.fallback else "",
                 "title": sc.title,
                 "digest": sc.digest,
             }
@@ -606,6 +609,9 @@ def list_scenarios(folder: str | Path) -> pd.DataFrame:
         "shocks",
         "stockpiles",
         "failure_rule",
+        "preset",
+        "measure",
+        "fallback",
         "title",
         "digest",
     ]
