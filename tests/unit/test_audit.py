@@ -245,3 +245,64 @@ def test_a_scheduler_address_that_does_not_answer_is_one_line(
     with pytest.raises(SchedulerUnreachable, match=f"no Dask scheduler answered at {address}"):
         with dask_client(address):
             pass
+
+
+# -- Ctrl-C while the command line is still importing (audit round 2, left over) --------------
+
+
+class _InterruptImport:
+    """A meta-path finder that raises KeyboardInterrupt when the command line is imported, as a
+    Ctrl-C in the seconds the imports take does."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "critmin.cli.main":
+            raise KeyboardInterrupt
+        return None
+
+
+def test_ctrl_c_while_starting_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    from critmin.cli import entry
+
+    monkeypatch.delitem(sys.modules, "critmin.cli.main")
+    monkeypatch.setattr(sys, "meta_path", [_InterruptImport(), *sys.meta_path])
+    with pytest.raises(SystemExit) as stopped:
+        entry.main()
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err.strip() == entry.INTERRUPTED_WHILE_STARTING
+
+
+def test_the_console_script_is_the_entry_that_catches_it() -> None:
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert scripts["scripts"]["critmin"] == "critmin.cli.entry:main"
+
+
+def test_a_real_sigint_during_start_up_prints_no_traceback(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = "from critmin.cli.entry import main; main()"
+    env = {**os.environ, "HOME": str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, "--help"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    time.sleep(0.3)  # inside the imports: they take over a second even on a quiet machine
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert "Traceback" not in err, err
+    if process.returncode == 0:  # the imports won the race: the help was printed whole
+        assert "Usage" in out
+    else:
+        assert process.returncode in (130, -signal.SIGINT), (process.returncode, err)
