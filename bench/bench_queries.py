@@ -72,9 +72,10 @@ from neo4j.exceptions import Neo4jError
 
 from bench.throwaway import machine
 from critmin.analysis.queries import load_library
+from critmin.chain_run import chain_study, run_chain_sweep
 from critmin.defaults import KEEP_SHARE
 from critmin.loader.commodities import load_groups
-from critmin.pipeline import DEMO_SWEEPS, SweepOutcome, load_demo, run_sweep
+from critmin.pipeline import DEMO_CHAIN, DEMO_SWEEPS, SweepOutcome, load_demo, run_sweep
 from critmin.server import ManagedNeo4j
 from critmin.server.java import find_java
 from critmin.server.managed import _free_port
@@ -1107,6 +1108,58 @@ def grow(
 
 RUN_OF = "MATCH (s:Scenario {id: $id}) RETURN s.run_id AS run_id"
 
+# The chain queries (v2 only: the first model had no stages) over the demo chain's miners whose
+# stop crosses a stage (a STARVES link), so that both queries have rows to return.
+CHAIN_ALPHAS = (0.8, 0.5)
+CHAIN_SOURCES = """
+MATCH (s:Scenario {commodity: $chain})
+WHERE s.source_stage = 0 AND EXISTS { (s)-[:HIT]->(:Impact)-[:STARVES]->(:Impact) }
+RETURN DISTINCT s.sources[0] AS source, s.year AS year, s.shock AS shock
+ORDER BY source, year, shock
+"""
+
+
+def store_demo_chain(store: GraphStore) -> int:
+    """The demo chain's sweep (every source of every stage), once per alpha of
+    :data:`CHAIN_ALPHAS`, as ``critmin demo`` runs it; returns the scenarios written."""
+    chain, years, mode = DEMO_CHAIN
+    written = 0
+    for alpha in CHAIN_ALPHAS:
+        study = chain_study(chain, years=years, mode=mode, alpha=alpha)
+        outcome = run_chain_sweep(store, study, command=f"bench_queries chain alpha={alpha}")
+        written += len(outcome.scenario_ids)
+    return written
+
+
+def measure_chain_queries(
+    store: GraphStore, rng: np.random.Generator, repeats: int, warmup: int, timeout: float
+) -> dict[str, Any]:
+    """Warm latency of ``chain_paths`` and ``chain_refiners`` over random miners' stops."""
+    library = load_library()
+    chain = DEMO_CHAIN[0]
+    rows = store.records(CHAIN_SOURCES, chain=chain)
+    picks = [rows[int(i)] for i in rng.integers(len(rows), size=repeats + warmup)]
+    out: dict[str, Any] = {}
+    for name in ("chain_paths", "chain_refiners"):
+        query = library[name]
+        times = []
+        for n, row in enumerate(picks):
+            params = query.bind({"chain": chain, **row})
+            timing = run_timed(store, query.cypher, params, lambda r: None, timeout)
+            if n >= warmup:
+                times.append(timing)
+        out[name] = {
+            "wall_ms": percentiles([t.wall_ms for t in times]),
+            "server_ms": percentiles([t.server_ms for t in times]),
+            "rows_mean": round(float(np.mean([t.rows for t in times])), 1),
+            "timeouts": sum(t.timed_out for t in times),
+        }
+        log(
+            f"  {name:20s} v2 p50 {out[name]['wall_ms']['p50']:7.1f} "
+            f"p95 {out[name]['wall_ms']['p95']:7.1f} ms (rows {out[name]['rows_mean']})"
+        )
+    return out
+
 
 def demo_end_to_end(servers: dict[str, Server], years: list[int] | None) -> dict[str, Any]:
     """``run_sweep`` of the demo commodity at default parameters: v2 as the CLI stores it; v1
@@ -1207,6 +1260,10 @@ def main() -> None:
             started = time.perf_counter()
             load_demo(server.store, ROOT / "data")
             log(f"{name}: demo data loaded in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        chain_scenarios = store_demo_chain(stores["v2"])
+        figures["chain_scenarios"] = chain_scenarios
+        log(f"v2: {chain_scenarios} demo chain scenarios in {time.perf_counter() - started:.1f} s")
         for statement in V1_SCHEMA:  # the loader made today's schema; v1 adds its own index
             stores["v1"].execute(statement)
         stores["v1"].execute("CALL db.awaitIndexes(300)")
@@ -1246,6 +1303,9 @@ def main() -> None:
             log(f"{label}: timing queries over {len(measured)} scenarios")
             sizes[label]["queries"] = measure_queries(
                 stores, measured, warm, args.timeout, args.give_up
+            )
+            sizes[label]["chain_queries"] = measure_chain_queries(
+                stores["v2"], rng, args.repeats, args.warmup, args.timeout
             )
             e2e = demo_end_to_end(servers, demo_years)
             sizes[label]["demo_sweep"] = {

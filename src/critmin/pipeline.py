@@ -54,6 +54,9 @@ DEMO_SWEEPS: tuple[tuple[str, list[int] | None], ...] = (
     ("graphite_natural", [2024]),
     ("gallium_germanium", [2024]),
 )
+# The demo's supply chain (chains.csv: USGS mine production as stage 0, HS 282200 as stage 1),
+# its years and the cascade mode: stage 0 has no ore trade, so its sources stop mining.
+DEMO_CHAIN: tuple[str, list[int], str] = ("cobalt_demo", [2024], "production")
 # The scenario whose network the demo measures before and after (the 2025 DRC cobalt ban's
 # question on the 2024 network): commodity, year, source, shock.
 DEMO_MEASURED = ("cobalt_oxides", 2024, "COD", 1.0)
@@ -262,7 +265,8 @@ def study_panel(store: GraphStore, study: Study) -> tuple[CommodityGroup, Panel]
     if study.is_chain:
         raise InvalidParameters(
             f"a chain of {len(study.chain)} stages ({' -> '.join(study.chain)}) runs on the "
-            "chain engine, which sweeps do not call yet: run one commodity"
+            "chain engine: critmin.chain_run.run_chain_sweep (critmin simulate --commodity "
+            "CHAIN_ID)"
         )
     group = find_group(study.commodity)
     held = available_years(store, group)

@@ -192,11 +192,20 @@ def demo_store(session_store: GraphStore) -> GraphStore:
     database, so no later module sees it). The analysts' examples in ``cypher/`` are
     written for this graph.
     """
-    from critmin.pipeline import DEMO_SWEEPS, load_demo, measure_demo_scenario, run_sweep
+    from critmin.chain_run import chain_study, run_chain_sweep
+    from critmin.pipeline import (
+        DEMO_CHAIN,
+        DEMO_SWEEPS,
+        load_demo,
+        measure_demo_scenario,
+        run_sweep,
+    )
 
     session_store.wipe()
     load_demo(session_store, Path(__file__).resolve().parents[2] / "data")
     for commodity, years in DEMO_SWEEPS:
         run_sweep(session_store, commodity, years=years, command=f"demo fixture: {commodity}")
+    chain, years, mode = DEMO_CHAIN
+    run_chain_sweep(session_store, chain_study(chain, years=years, mode=mode), command="demo chain")
     measure_demo_scenario(session_store)
     return session_store

@@ -33,6 +33,7 @@ from critmin.analysis.comparison import compare, load_run, save_measures
 from critmin.analysis.queries import load_library, run_query
 from critmin.loader.commodities import CommodityGroup
 from critmin.simulator import Shock, SweepResult, TradeNetwork, simulate, sweep
+from critmin.simulator.sweep import ChainSweepResult, chain_sweep
 from critmin.store.graph import GraphStore
 from critmin.store.loading import PRODUCED, TRADES, apply_plan, plan_load
 from critmin.store.networks import read_panel
@@ -538,3 +539,103 @@ def test_cli_table_joins_paths(graph: Graph) -> None:
     shown = invoke("query", "critical_paths", "-p", f"scenario={scenario}", "-p", "target=JPN")
     assert shown.exit_code == 0, shown.output
     assert "COD; ZAF; JPN" in shown.output and "critical_paths: " in shown.output
+
+
+# The worked example of docs/model.md ("Supply chains"), with Congo as the miner M, China as the
+# refiner R and Japan as the user U: M mines 100 and ships it to R; R refines 90 and ships 60
+# to U. M stopping (stage 0, alpha 0.8) gives L^0 = {R: 100}, cut^1 = {R: 90} and
+# L^1 = {R: 30, U: 60}.
+CHAIN, CHAIN_RUN = "test_chain", "run_test_chain"
+
+
+@pytest.fixture(scope="module")
+def chain_graph(graph: Graph) -> ChainSweepResult:
+    def flows(e: list[str], i: list[str], q: list[float]) -> pd.DataFrame:
+        return pd.DataFrame({"exporter": e, "importer": i, "quantity": q})
+
+    def output(c: list[str], q: list[float]) -> pd.DataFrame:
+        return pd.DataFrame({"country": c, "quantity": q})
+
+    ore = TradeNetwork.from_frames(
+        flows(["COD"], ["CHN"], [100.0]), output(["COD"], [100.0]), unit="t_metal"
+    )
+    metal = TradeNetwork.from_frames(
+        flows(["CHN"], ["JPN"], [60.0]), output(["CHN"], [90.0]), unit="t_metal"
+    )
+    result = chain_sweep({2020: [ore, metal]}, fractions=(1.0, 0.5), keep_share=0.0)
+    params = {"alpha": 0.8, "mode": "export"}
+    info = RunInfo(
+        CHAIN_RUN, "test", CHAIN, "t_metal", params, 3, {2020: "test"}, chain=CHAIN,
+        year_props={2020: {"stage_commodities": ["ore", "metal"], "estimated_stages": [1]}},
+    )  # fmt: skip
+    write_sweep(graph.store, result.runs, result.impacts, result.transmitted, info)
+    return result
+
+
+@covers("chain_paths")
+def test_chain_paths_cross_the_stage_link(graph: Graph, chain_graph: ChainSweepResult) -> None:
+    ask = {"chain": CHAIN, "year": 2020, "source": "COD", "min_share": 0.0}
+    table = graph.query("chain_paths", **ask)
+    assert table["path"].tolist() == [
+        ["COD:0", "CHN:0", "CHN:1"],  # China's own refined metal: its output cut of 90
+        ["COD:0", "CHN:0", "CHN:1", "JPN:1"],  # Japan's: the 60 China no longer ships
+    ]
+    assert table["hop_losses"].tolist() == [near([100.0, 90.0]), near([100.0, 90.0, 60.0])]
+    assert table["bottleneck"].tolist() == near([90.0, 60.0])
+    assert table["loser_loss"].tolist() == near([30.0, 60.0])
+    assert table["refiners"].tolist() == [["CHN"], ["CHN"]]
+    assert set(table["unit"]) == {"t_metal"} and set(table["preset"]) == {"paper"}
+    assert table["estimated_stages"].tolist() == [[1], [1]]
+    japan = graph.query("chain_paths", **ask, loser="JPN", max_hops=2.0)  # as Browser sends it
+    assert japan.empty  # Japan is three hops from the mine
+    half = graph.query("chain_paths", **{**ask, "shock": 0.5}, loser="JPN")
+    imp = chain_graph.impacts
+    stage1 = imp[(imp["fraction"] == 0.5) & (imp["source_stage"] == 0) & (imp["stage"] == 1)]
+    stage1 = stage1.set_index("country")
+    assert half["loser_loss"].iloc[0] == near(stage1.loc["JPN", "demand_loss"])
+    assert stage1.loc["JPN", "demand_loss"] == pytest.approx(34.2857, abs=1e-4)
+    assert half["hop_losses"].iloc[0][:2] == near([50.0, 45.0])
+
+
+@covers("chain_refiners")
+def test_chain_refiners_carry_the_cut(graph: Graph, chain_graph: ChainSweepResult) -> None:
+    table = graph.query("chain_refiners", chain=CHAIN, year=2020, source="COD")
+    assert table[["refiner", "from_stage", "to_stage", "stage_commodity"]].values.tolist() == [
+        ["CHN", 0, 1, "metal"]
+    ]
+    row = table.iloc[0]
+    assert [row["input_lost"], row["output_cut"], row["passed_on"], row["kept_loss"]] == near(
+        [100.0, 90.0, 60.0, 30.0]
+    )
+    assert bool(row["estimated"]) and row["unit"] == "t_metal"
+    half = graph.query("chain_refiners", chain=CHAIN, year=2020, source="COD", shock=0.5)
+    assert [half.iloc[0]["input_lost"], half.iloc[0]["output_cut"]] == near([50.0, 45.0])
+    # Stage 1 keeps the model's identity: what the refiner kept and passed on is its cut.
+    assert half.iloc[0]["kept_loss"] == near(10.7143)
+
+
+def test_chain_scenarios_store_each_stage(graph: Graph, chain_graph: ChainSweepResult) -> None:
+    """One Scenario per source and source stage; Impacts by stage; TRANSMITS within a stage."""
+    rows = graph.store.records(
+        "MATCH (s:Scenario {commodity: $chain, shock: 1.0}) "
+        "RETURN s.sources AS sources, s.source_stage AS origin, s.stages AS stages, "
+        "s.stage_initial_shock_t_metal AS s0, s.stage_coupling_cut_t_metal AS cut "
+        "ORDER BY origin",
+        chain=CHAIN,
+    )
+    assert [(r["sources"], r["origin"], r["stages"]) for r in rows] == [
+        (["COD"], 0, [0, 1]),
+        (["CHN"], 1, [1]),
+    ]
+    assert rows[0]["s0"] == near([100.0, 90.0]) and rows[0]["cut"] == near([0.0, 90.0])
+    crossing = graph.store.records(
+        "MATCH (s:Scenario {commodity: $chain})-[:HIT]->(a:Impact)-[t:TRANSMITS]->(b:Impact) "
+        "WHERE a.stage <> b.stage RETURN count(t) AS n",
+        chain=CHAIN,
+    )
+    assert crossing[0]["n"] == 0
+    single = graph.store.records(
+        "MATCH (s:Scenario {commodity: 'cobalt'})-[:HIT]->(h:Impact) "
+        "RETURN collect(DISTINCT h.stage) AS stages"
+    )
+    assert single[0]["stages"] == [0]  # single-stage runs are stage 0: one code path

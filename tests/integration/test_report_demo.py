@@ -17,9 +17,12 @@ from pathlib import Path
 
 import pytest
 from browser_client import chromium_page
+from typer.testing import CliRunner
 
+from critmin.cli.main import app
 from critmin.policy import read_scenario, run_policy
 from critmin.report import build_report
+from critmin.report.sections.chain import load_chain
 from critmin.report.sections.transit import hub_frame
 from critmin.store.graph import GraphStore
 from critmin.store.scenario_reads import (
@@ -99,6 +102,27 @@ def test_findings_state_the_stored_numbers(demo_store: GraphStore, tmp_path: Pat
         assert "alpha=0.8" in caption and "fails when its demand loss exceeds" in caption
 
 
+def test_chain_section_follows_the_drc_down_the_demo_chain(
+    demo_store: GraphStore, tmp_path: Path
+) -> None:
+    """No cobalt_chain stages are bundled, so the section shows the demo chain's DRC stop."""
+    chain = load_chain(demo_store)
+    assert chain is not None and chain.chain == "cobalt_demo" and chain.estimated == [1]
+    html = build_report(demo_store, COMMODITY, tmp_path).read_text(encoding="utf-8")
+    text = _text(_section(html, "chain"))
+    assert "cobalt_demo" in text and "t contained metal" in text
+    assert "estimated at stage(s): 1" in text
+    refiners = chain.refiners()
+    assert refiners.loc[0, "country"] == "COD"  # the DRC's own hydroxide output is cut
+    top = chain.losers(1).iloc[0]
+    assert top["name"] in text and top["demand_loss"] > 0
+    stages = chain.stages()
+    # The stage-1 shock is the coupling cut, which the stage-1 losses settle.
+    assert stages.loc[1, "initial_shock"] == pytest.approx(stages.loc[1, "coupling_cut"])
+    assert stages.loc[1, "demand_loss"] == pytest.approx(stages.loc[1, "initial_shock"], rel=1e-3)
+    assert (tmp_path / "chain_paths_cobalt_demo.png").stat().st_size > 0
+
+
 def test_policy_section_appears_once_a_policy_run_is_stored(
     demo_store: GraphStore, tmp_path: Path
 ) -> None:
@@ -174,3 +198,18 @@ def test_new_sections_render_in_chromium(
     assert problems == []
     assert shot.stat().st_size > 50_000
     print(f"screenshot: {shot}")
+
+
+@pytest.mark.usefixtures("neo4j_env")
+def test_cli_simulates_a_chain(demo_store: GraphStore) -> None:
+    """`critmin simulate --commodity CHAIN_ID` sweeps the chain and names stage, unit, preset."""
+    runner = CliRunner()
+    args = ["simulate", "--commodity", "cobalt_demo", "--years", "2024", "--shock", "1.0"]
+    ran = runner.invoke(app, [*args, "--mode", "production", "--source", "COD"])
+    assert ran.exit_code == 0, ran.output
+    out = " ".join(ran.output.split())
+    assert "cobalt_demo: 2 stages" in out and "t contained metal" in out
+    assert "preset paper" in out and "estimated at stage(s) 1" in out
+    assert "demand_loss_stage1_t_metal" in out
+    refused = runner.invoke(app, [*args, "--target", "CHN"])
+    assert refused.exit_code == 2 and "--target apply to one commodity" in refused.output

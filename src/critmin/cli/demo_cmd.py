@@ -8,12 +8,19 @@ from typing import Annotated
 
 import typer
 
+from critmin.chain_run import chain_study
 from critmin.cli.common import console, friendly, open_store
 from critmin.cli.load_cmd import show
-from critmin.cli.simulate_cmd import show_sources, sweep_with_progress
+from critmin.cli.output import show_table
+from critmin.cli.simulate_cmd import (
+    chain_with_progress,
+    show_chain,
+    show_sources,
+    sweep_with_progress,
+)
 from critmin.guide.process import start_guide
 from critmin.guide.serve import browser_guide_url
-from critmin.pipeline import DEMO_SWEEPS, load_demo, measure_demo_scenario
+from critmin.pipeline import DEMO_CHAIN, DEMO_SWEEPS, load_demo, measure_demo_scenario
 from critmin.report import ScenarioChoice, build_report
 from critmin.server import ManagedNeo4j
 from critmin.store.networks import trade_counts
@@ -47,9 +54,19 @@ def demo(
         for commodity, years in others:
             study = Study.build(commodity, years=years)
             show_sources(sweep_with_progress(store, study), min(top, 5))
+        chain, chain_years, chain_mode = DEMO_CHAIN
+        console.rule(f"4. Sweep the supply chain {chain}: mine production -> HS 282200")
+        chained = chain_with_progress(store, chain_study(chain, years=chain_years, mode=chain_mode))
+        show_chain(chained, min(top, 5))
+        show_table(
+            chained.stage_losses("COD", chain_years[-1], 1.0).query("stage > 0"),
+            f"The DRC's mine stop ({chain_years[-1]}): who loses stage-1 metal",
+            f"demand_loss, coupling_cut in {chained.unit.label}; {chained.caption()}",
+            top,
+        )
         measured = measure_demo_scenario(store)
         console.print(f"network measures stored on scenario {', '.join(measured)}")
-        console.rule("4. Write the report")
+        console.rule("5. Write the report")
         # The DRC (the 2025 cobalt export ban) and the top risk source, before and after.
         top_source = str(outcome.tables.sources["source"].iloc[0])
         pictured = [ScenarioChoice("COD", 2024, 1.0)]

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from critmin.chain_run import ChainOutcome, run_chain_sweep
 from critmin.cli.common import (
     Absorb,
     AllowLarge,
@@ -29,6 +30,7 @@ from critmin.cli.common import (
 )
 from critmin.cli.output import show_sources_table, show_table
 from critmin.defaults import DEFAULT_SHOCKS, FIRST_YEAR, KEEP_SHARE, LAST_YEAR, MAX_SCENARIOS
+from critmin.loader.chains import load_chains
 from critmin.pipeline import SweepOutcome, run_sweep
 from critmin.simulator.stockpiles import Stockpile, parse_stockpiles
 from critmin.store.graph import GraphStore
@@ -189,13 +191,73 @@ def sweep_with_progress(store: GraphStore, study: Study, **options: Any) -> Swee
     return outcome
 
 
+def chain_with_progress(store: GraphStore, study: Study, **options: Any) -> ChainOutcome:
+    with Progress(
+        TextColumn("simulating the chain"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("runs", total=None)
+        outcome = run_chain_sweep(
+            store,
+            study,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            command=redact_command(["critmin", *sys.argv[1:]]),
+            **options,
+        )
+    years = sorted(outcome.networks)
+    console.print(
+        f"{outcome.chain.id}: {len(outcome.chain.stages)} stages, {len(years)} years "
+        f"{years[0]}-{years[-1]}, {len(outcome.result.panel)} countries, unit "
+        f"{outcome.unit.label}; {len(outcome.result.runs):,} stage runs in "
+        f"{outcome.seconds:.1f} s"
+        + (
+            f"; stored {len(outcome.scenario_ids):,} scenarios in {outcome.write_seconds:.1f} s"
+            if outcome.scenario_ids
+            else ""
+        ),
+        highlight=False,
+    )
+    return outcome
+
+
+def show_chain(outcome: ChainOutcome, top: int) -> None:
+    """Per shock size: the sources at the chain's first stage ranked by what the last stage
+    loses, with each stage's initial shock, cut and loss."""
+    table = outcome.stage_table()
+    last = len(outcome.chain.stages) - 1
+    unit = outcome.unit.suffix
+    for fraction, view in table[table["source_stage"] == 0].groupby("fraction", sort=False):
+        wide = view.pivot_table(
+            index=["year", "source"],
+            columns="stage",
+            values=["initial_shock", "demand_loss", "n_failed"],
+        )
+        wide.columns = [f"{name}_stage{k}" for name, k in wide.columns]
+        wide = wide.reset_index().sort_values(f"demand_loss_stage{last}", ascending=False)
+        quantities = [c for c in wide.columns if c.startswith(("initial_shock", "demand_loss"))]
+        wide = wide.rename(columns={c: f"{c}_{unit}" for c in quantities})
+        wide.insert(2, "name", [outcome.names.get(c, c) for c in wide["source"]])
+        show_table(
+            wide,
+            f"Chain {outcome.chain.id}, shock {float(fraction):g} at stage 0: what each "
+            f"source's stop costs stage {last} ({outcome.chain.stages[last].commodity})",
+            f"initial_shock of a stage below 0 is its coupling cut; {outcome.caption()}",
+            top,
+        )
+
+
 @friendly
 def simulate(
     commodity: Annotated[
         str,
         typer.Option(
             help="Commodity group id, e.g. cobalt, cobalt_oxides, lithium_carbonate (the groups "
-            "file; README: Loading data)."
+            "file; README: Loading data), or a supply chain id (chains.csv: cobalt_chain, "
+            "cobalt_demo), swept stage by stage in contained metal."
         ),
     ],
     years: Annotated[
@@ -286,8 +348,11 @@ def simulate(
 ) -> None:
     """Run the shock-diffusion sweep on stored networks and write scenario-tagged results."""
     # The study is built, and bad years, numbers or repeats refused, before a server is asked.
+    # A chain id (chains.csv) is its stages' commodities, upstream first.
+    chains = load_chains()
+    stages = [st.commodity for st in chains[commodity].stages] if commodity in chains else None
     study = Study.build(
-        commodity,
+        stages or commodity,
         years=parse_years(years),
         shocks=shock,
         measure=measure,
@@ -310,6 +375,16 @@ def simulate(
             fail_rel=fail_rel,
         ),
     )
+    if study.is_chain:
+        if executor != "local":
+            raise typer.BadParameter(
+                f"{commodity} is a supply chain: its sweep runs in this process only",
+                param_hint="--executor",
+            )
+        with open_store(uri, user, password, database) as store:
+            chain = chain_with_progress(store, study, write=store_results)
+        show_chain(chain, rows)
+        return
     with open_store(uri, user, password, database) as store:
         outcome = sweep_with_progress(
             store, study, write=store_results, executor=executor, scheduler=scheduler

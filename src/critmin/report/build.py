@@ -8,6 +8,7 @@ from pathlib import Path
 
 from critmin.report.html import FigureBlock, Page, Section, render
 from critmin.report.rerun import ScenarioChoice
+from critmin.report.sections.chain import chain_section, load_chain
 from critmin.report.sections.findings import findings_section
 from critmin.report.sections.losses import losses_section
 from critmin.report.sections.policy import policy_section
@@ -69,6 +70,7 @@ def build_report(
     study = load_study(store, commodity, mode, top, scenarios)
     paths = path_scenarios(study)
     policy = policy_section(study)
+    chain = chain_section(load_chain(store), top)
     sections: list[Section] = [
         findings_section(study, paths),
         overview_section(study),
@@ -78,6 +80,7 @@ def build_report(
         transit_section(study, paths),
         scenarios_section(study),
         *([policy] if policy is not None else []),
+        *([chain] if chain is not None else []),
         parameters_section(study),
     ]
     created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from critmin.defaults import DEFAULT_SHOCKS, KEEP_SHARE
@@ -339,8 +340,10 @@ def _tables(
     batch: Batch,
     params: Parameters,
     keep_share: float,
+    also: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The three tidy tables of one network's batch."""
+    """The three tidy tables of one network's batch; ``impacts`` has a row for every country
+    with a demand loss or a gross hit, and where ``also`` (runs x countries) is True."""
     names = np.asarray(network.countries, dtype=object)
     labels = np.array([";".join(group) for group, _ in groups], dtype=object)
     fraction = np.array([f for _, f in groups])
@@ -370,7 +373,8 @@ def _tables(
         ]
     )
 
-    run, country = np.nonzero((batch.demand_loss > 0) | (batch.gross_hit > 0))
+    hit = (batch.demand_loss > 0) | (batch.gross_hit > 0)
+    run, country = np.nonzero(hit if also is None else hit | also)
     loss = batch.demand_loss[run, country]
     impacts = pd.DataFrame(
         {
@@ -538,7 +542,10 @@ def chain_sweep(
                 plans = [plan(network, (), params.mode, coupling_cut=row) for row in cuts]
             batch = run_batch(network, links, plans, params)
             loss, floor = batch.demand_loss, params.eps_pass * batch.initial_shock
-            tables = _tables(year, network, links, groups, plans, batch, params, keep_share)
+            # A country whose output the coupling cut has a row even if it lost nothing.
+            tables = _tables(
+                year, network, links, groups, plans, batch, params, keep_share, cuts > 0
+            )
             runs, impacts, transmitted = (t.assign(source_stage=origin, stage=k) for t in tables)
             at = network.index.get_indexer(impacts["country"])
             keys = pd.MultiIndex.from_tuples([(";".join(g), f) for g, f in groups])

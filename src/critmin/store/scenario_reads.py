@@ -568,3 +568,51 @@ def policy_stock(store: GraphStore, run_id: str) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=POLICY_STOCK_COLUMNS)
     return frame
+
+
+# ---------------------------------------------------------------- supply chains
+
+# The latest complete chain scenario of one source shocked at stage 0: its latest year, largest
+# shock, last written.
+CHAIN_SCENARIO = """
+MATCH (s:Scenario {commodity: $chain})
+WHERE s.chain = $chain AND s.source_stage = 0 AND $source IN s.sources
+  AND EXISTS { MATCH (r:Run)-[:INCLUDES]->(s) WHERE r.status = 'complete' }
+RETURN s {.*} AS props
+ORDER BY s.year DESC, s.shock DESC, s.created_at DESC
+LIMIT 1
+"""
+
+CHAIN_IMPACTS = """
+MATCH (:Scenario {id: $id})-[:HIT]->(h:Impact)
+RETURN h.iso3 AS country, h.stage AS stage, h.source AS source, h.failed AS failed,
+       coalesce(h.demand_loss_t_metal, 0.0) AS demand_loss,
+       coalesce(h.gross_hit_t_metal, 0.0) AS gross_hit,
+       coalesce(h.coupling_cut_t_metal, 0.0) AS coupling_cut,
+       coalesce(h.unbalanced_t_metal, 0.0) AS unbalanced
+"""
+
+# Every hop of the scenario, within a stage (TRANSMITS) and across (STARVES).
+CHAIN_HOPS = """
+MATCH (:Scenario {id: $id})-[:HIT]->(a:Impact)-[r:TRANSMITS|STARVES]->(b:Impact)
+RETURN a.iso3 AS from_country, a.stage AS from_stage, b.iso3 AS to_country,
+       b.stage AS to_stage, type(r) AS kind, coalesce(r.metal_t, r.cut_t_metal) AS quantity,
+       r.share AS share
+"""
+
+
+def chain_scenario(
+    store: GraphStore, chain: str, source: str
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame] | None:
+    """The latest complete scenario of ``source`` shocked at stage 0 of ``chain`` (its latest
+    year, largest shock): its properties, its Impacts (``country, stage, source, failed,
+    demand_loss, gross_hit, coupling_cut, unbalanced``, t contained metal) and its hops
+    (``from_country, from_stage, to_country, to_stage, kind, quantity, share``); None when
+    none is stored."""
+    rows = store.records(CHAIN_SCENARIO, chain=chain, source=source)
+    if not rows:
+        return None
+    props = dict(rows[0]["props"])
+    impacts = store.query(CHAIN_IMPACTS, id=props["id"])
+    hops = store.query(CHAIN_HOPS, id=props["id"])
+    return props, impacts, hops

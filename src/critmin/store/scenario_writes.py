@@ -161,6 +161,16 @@ CREATE (a)-[t:TRANSMITS]->(b)
 SET t = e.props
 """
 
+# A chain scenario's stage links: the Impact of a country at one stage to its Impact at the
+# next, where its loss cut its output (both are Impacts of the scenario: found through HIT).
+CREATE_STARVES = """
+UNWIND $rows AS row
+MATCH (s:Scenario {id: row.scenario})-[:HIT]->(a:Impact {iso3: row.iso3, stage: row.from_stage})
+MATCH (s)-[:HIT]->(b:Impact {iso3: row.iso3, stage: row.to_stage})
+CREATE (a)-[t:STARVES]->(b)
+SET t = row.props
+"""
+
 BEGIN_RUN = """
 MERGE (r:Run {id: $id})
 SET r = $props
@@ -207,6 +217,8 @@ def scenario_id(
     stockpiles: Sequence[str] = (),
     shocks: Sequence[tuple[str, float, Sequence[str]]] = (),
     data_version: str = "",
+    chain: str | None = None,
+    source_stage: int = 0,
 ) -> str:
     """Deterministic id: the same scenario definition on the same data always gets the same id.
 
@@ -215,6 +227,8 @@ def scenario_id(
     definition only when given, so scenarios without them keep their ids. ``data_version``
     (:meth:`critmin.store.networks.Panel.data_version` of the year) makes a scenario run on
     reloaded, changed flows a new scenario: the one computed on the old flows keeps its numbers.
+    ``chain`` (a supply chain's id) and ``source_stage`` (the stage its sources were shocked
+    at) enter the definition of a chain's scenarios only.
 
     >>> a = scenario_id("cobalt", 2020, "COD", 1.0, {"alpha": 0.8, "mode": "export"})
     >>> a == scenario_id("cobalt", 2020, "COD", 1.0, {"mode": "export", "alpha": 0.8})
@@ -244,6 +258,9 @@ def scenario_id(
         )
     if data_version:
         definition["data_version"] = data_version
+    if chain:
+        definition["chain"] = chain
+        definition["source_stage"] = int(source_stage)
     digest = hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode())
     return "sc_" + digest.hexdigest()[:20]
 
@@ -284,6 +301,17 @@ class RunInfo:
     #: Per source ``(source, fraction, targets)`` when a run's shocks differ in size or
     #: targets (a policy scenario); each source's own go on its SHOCKS.
     shocks: tuple[tuple[str, float, tuple[str, ...]], ...] = ()
+    #: A supply chain's id (``chains.csv``) when the run swept one: its scenarios are keyed
+    #: by their source's stage too, and their Impacts span the stages.
+    chain: str | None = None
+    #: Per year, properties every scenario of that year carries (a chain's stage commodities
+    #: and which stages' output ``P^k`` is an estimate).
+    year_props: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def keys(self) -> list[str]:
+        """The columns that tell the run's scenarios apart in the sweep's tables."""
+        return [*SCENARIO_KEYS, "source_stage"] if self.chain else list(SCENARIO_KEYS)
 
     def shock_of(self, source: str, fraction: float) -> tuple[float, list[str]]:
         """The fraction and targets of ``source``'s shock in a scenario of this run."""
@@ -302,6 +330,8 @@ class RunInfo:
 def _scenario_rows(runs: pd.DataFrame, info: RunInfo, created: str) -> pd.DataFrame:
     unit = suffix(info.unit)
     rows = runs.copy()
+    stage_of = rows["source_stage"] if info.chain else pd.Series(0, index=rows.index)
+    keys = zip(rows["year"], rows["sources"], rows["fraction"], stage_of, strict=True)
     rows["id"] = [
         scenario_id(
             info.commodity,
@@ -313,16 +343,16 @@ def _scenario_rows(runs: pd.DataFrame, info: RunInfo, created: str) -> pd.DataFr
             info.stockpiles,
             info.shocks,
             info.data_versions.get(int(y), ""),
+            info.chain,
+            int(k),
         )
-        for y, s, f in zip(rows["year"], rows["sources"], rows["fraction"], strict=True)
+        for y, s, f, k in keys
     ]
     n_sources = rows["sources"].str.count(";") + 1
     eligible = (rows["n_countries"] - n_sources).clip(lower=1)
     props = []
     for record, rate in zip(neo4j_rows(rows), rows["n_failed"] / eligible, strict=True):
-        prop = {
-            k: v for k, v in record.items() if k not in ("initial_shock", "sources", "stock_drawn")
-        }
+        prop = {k: v for k, v in record.items() if k not in _NOT_PROPERTIES}
         if info.stockpiles:
             stock = info.stock_quantities.get(int(record["year"]), {})
             prop.update(
@@ -348,14 +378,56 @@ def _scenario_rows(runs: pd.DataFrame, info: RunInfo, created: str) -> pd.DataFr
                 "data_version": info.data_versions.get(int(record["year"]), ""),
                 "run_id": info.id,
                 "created_at": created,
+                **info.year_props.get(int(record["year"]), {}),
             }
         )
+        if info.chain:
+            prop.update(chain=info.chain, **record["stage_props"])
         props.append(prop)
     rows["props"] = props
     return rows
 
 
 SCENARIO_KEYS = ["year", "sources", "fraction"]
+# Columns of a sweep's runs that are not Scenario properties as they are.
+_NOT_PROPERTIES = ("initial_shock", "sources", "stock_drawn", "stage", "stage_props", "stage_shock")
+
+
+def chain_scenarios(runs: pd.DataFrame, impacts: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """A chain sweep's runs (one row per scenario and stage it reached) as one row per
+    scenario: the source stage's row, with the per-stage summaries as lists.
+
+    ``stage_props`` (Scenario properties): ``stages`` (the stages the run reached, from its
+    source's down), ``stage_initial_shock_<unit>`` (``S0^k``: the shock at the source's stage,
+    the coupling cut below it), ``stage_demand_loss_<unit>``, ``stage_coupling_cut_<unit>``,
+    ``stage_unbalanced_<unit>``, ``stage_n_failed`` and ``stage_rounds``, in stage order.
+    ``stage_shock``: ``{stage: S0^k}`` (the TRANSMITS shares' denominators).
+    """
+    keys = [*SCENARIO_KEYS, "source_stage"]
+    sums = {c: "sum" for c in ("demand_loss", "coupling_cut", "unbalanced") if c in impacts}
+    totals = impacts.groupby([*keys, "stage"], sort=False).agg(sums).reset_index()
+    merged = runs.merge(totals, on=[*keys, "stage"], how="left").sort_values("stage")
+    u = suffix(unit)
+    rows = []
+    for _, group in merged.groupby(keys, sort=False):
+        first = group.iloc[0]
+        lists = {
+            "stages": group["stage"],
+            f"stage_initial_shock_{u}": group["initial_shock"],
+            **{f"stage_{c}_{u}": group[c].fillna(0.0) for c in sums},
+            "stage_n_failed": group["n_failed"],
+            "stage_rounds": group["rounds"],
+        }
+        row = first.to_dict()
+        row["stage_props"] = {
+            k: [v.item() for v in values.to_numpy()] for k, values in lists.items()
+        }
+        row["stage_shock"] = dict(
+            zip(group["stage"].astype(int), group["initial_shock"].astype(float), strict=True)
+        )
+        rows.append(row)
+    columns = [c for c in runs.columns if c not in sums]
+    return pd.DataFrame(rows, columns=[*columns, "stage_props", "stage_shock"])
 
 
 def _floats(values: pd.Series) -> list[float | None]:
@@ -366,9 +438,11 @@ def _floats(values: pd.Series) -> list[float | None]:
 
 #: Impact columns that are quantities: stored with the unit's suffix (``demand_loss_t``). Every
 #: other column of the result's impact table is stored under its own name.
-QUANTITY_COLUMNS = frozenset({"demand_loss", "gross_hit", "stock_drawn", "unbalanced"})
+QUANTITY_COLUMNS = frozenset(
+    {"demand_loss", "gross_hit", "stock_drawn", "unbalanced", "coupling_cut"}
+)
 #: The columns of the impact table that say which scenario and country a row is.
-IMPACT_KEYS = frozenset({*SCENARIO_KEYS, "country", "id", "chunk"})
+IMPACT_KEYS = frozenset({*SCENARIO_KEYS, "source_stage", "country", "id", "chunk"})
 #: Prefix of a Scenario's list properties for the countries it hit that have no Impact node.
 MINOR = "minor_"
 
@@ -404,6 +478,13 @@ def _listed(values: list[Any], numbers: bool) -> list[Any]:
     return [missing if v is None else v for v in values]
 
 
+def _stages(frame: pd.DataFrame) -> list[int]:
+    """Each row's stage (0 for a single-stage sweep, whose tables have no ``stage``)."""
+    if "stage" not in frame:
+        return [0] * len(frame)
+    return [int(k) for k in frame["stage"]]
+
+
 def _cascades(
     scenarios: pd.DataFrame,
     hits: pd.DataFrame,
@@ -412,37 +493,63 @@ def _cascades(
     drawn: bool = False,
     lean: bool = True,
 ) -> list[dict[str, Any]]:
-    """Per scenario (in ``scenarios`` order): its Impact rows, TRANSMITS by position, and the
-    ``minor_*`` lists of the countries it hit that get no Impact node.
+    """Per scenario (in ``scenarios`` order): its Impact rows, TRANSMITS by position, the
+    ``minor_*`` lists of the countries it hit that get no Impact node, and STARVES rows (a
+    country's loss at one stage cutting its own output at the next, in a chain's scenario).
 
     ``hits`` and ``edges`` are the result's impact and transmitted rows of these scenarios,
     with their scenario ``id``. Every column of ``hits`` but the keys becomes a property
-    (:func:`_property_names`).
+    (:func:`_property_names`); every Impact has its ``stage`` (0 in a single-stage sweep) and,
+    where not 0, ``coupling_cut_<unit>``. A scenario's Impacts are keyed by stage and country;
+    TRANSMITS join Impacts of one stage, with ``share`` of that stage's initial shock ``S0^k``
+    (``stage_shock`` of a chain's scenarios).
     ``lean``: an Impact node only for the countries the stored cascade needs: its sources, the
-    countries that failed and those at either end of a stored TRANSMITS; the others' outcomes
-    go in the Scenario's ``minor_iso3`` and ``minor_<property>`` lists (same order). Without it
-    (policy and stockpiled runs, whose stock needs and draws are set per Impact) every country
-    hit is an Impact. ``drawn``: the run had stockpiles, and every Impact gets
+    countries that failed, those at either end of a stored TRANSMITS or STARVES; the others'
+    outcomes go in the Scenario's ``minor_iso3`` and ``minor_<property>`` lists (same order).
+    Without it (policy and stockpiled runs, whose stock needs and draws are set per Impact)
+    every country hit is an Impact. ``drawn``: the run had stockpiles, and every Impact gets
     ``stock_drawn_<unit>``.
     """
+    hits = hits.assign(stage=_stages(hits))
+    if "coupling_cut" in hits:  # stored where a stage link cut the country's output
+        hits["coupling_cut"] = hits["coupling_cut"].where(hits["coupling_cut"] > 0)
     names = _property_names(list(hits.columns), unit, drawn)
     columns = {"iso3": hits["country"].tolist()}
     columns.update({name: _values(hits[column]) for column, name in names.items()})
     numbers = {n for c, n in names.items() if pd.api.types.is_float_dtype(hits[c])}
+    origins = (
+        [int(k) for k in scenarios["source_stage"]]
+        if "source_stage" in scenarios
+        else [0] * len(scenarios)
+    )
+    edge_stages = _stages(edges)
+    starving = (
+        hits[hits["coupling_cut"].notna() & (hits["stage"] > 0)]
+        if "coupling_cut" in hits
+        else hits.iloc[0:0].assign(coupling_cut=0.0)
+    )
     if lean:
-        needed = set(zip(edges["id"], edges["source"], strict=True))
-        needed |= set(zip(edges["id"], edges["target"], strict=True))
-        for sid, sources in zip(scenarios["id"], scenarios["sources"], strict=True):
-            needed |= {(sid, code) for code in str(sources).split(";")}
+        needed = set(zip(edges["id"], edge_stages, edges["source"], strict=True))
+        needed |= set(zip(edges["id"], edge_stages, edges["target"], strict=True))
+        for sid, sources, origin in zip(
+            scenarios["id"], scenarios["sources"], origins, strict=True
+        ):
+            needed |= {(sid, origin, code) for code in str(sources).split(";")}
+        for sid, k, code in zip(
+            starving["id"], starving["stage"], starving["country"], strict=True
+        ):
+            needed |= {(sid, int(k) - 1, code), (sid, int(k), code)}
         failed = hits["failed"].astype(bool).tolist() if "failed" in hits else []
         keep = [
-            bool(f) or (sid, code) in needed
-            for sid, code, f in zip(hits["id"], columns["iso3"], failed, strict=True)
+            bool(f) or (sid, k, code) in needed
+            for sid, k, code, f in zip(
+                hits["id"], hits["stage"], columns["iso3"], failed, strict=True
+            )
         ]
     else:
         keep = [True] * len(hits)
     by_scenario: dict[str, list[dict[str, Any]]] = {sid: [] for sid in scenarios["id"]}
-    positions: dict[str, dict[str, int]] = {sid: {} for sid in scenarios["id"]}
+    positions: dict[str, dict[tuple[int, str], int]] = {sid: {} for sid in scenarios["id"]}
     minors: dict[str, dict[str, list[Any]]] = {sid: {} for sid in scenarios["id"]}
     props = list(columns)
     for sid, kept, values in zip(
@@ -451,7 +558,7 @@ def _cascades(
         if kept:
             row = {k: v for k, v in zip(props, values, strict=True) if v is not None}
             row["source"] = False
-            positions[sid][row["iso3"]] = len(by_scenario[sid])
+            positions[sid][(row["stage"], row["iso3"])] = len(by_scenario[sid])
             by_scenario[sid].append(row)
         else:
             lists = minors[sid]
@@ -461,38 +568,64 @@ def _cascades(
     if drawn:
         zero[f"stock_drawn_{unit}"] = 0.0
 
-    def position(sid: str, code: str) -> int:
-        """The Impact of ``code`` in ``sid``, made (with zero loss) when the cascade passed
-        loss through a country without leaving any there, or for a source."""
+    def position(sid: str, code: str, stage: int = 0) -> int:
+        """The Impact of ``code`` at ``stage`` in ``sid``, made (with zero loss) when the
+        cascade passed loss through a country without leaving any there, or for a source."""
         where = positions[sid]
-        if code not in where:
-            where[code] = len(by_scenario[sid])
-            by_scenario[sid].append({"iso3": code, "source": False, **zero})
-        return where[code]
+        if (stage, code) not in where:
+            where[(stage, code)] = len(by_scenario[sid])
+            by_scenario[sid].append({"iso3": code, "stage": stage, "source": False, **zero})
+        return where[(stage, code)]
 
-    for sid, sources in zip(scenarios["id"], scenarios["sources"], strict=True):
+    for sid, sources, origin in zip(scenarios["id"], scenarios["sources"], origins, strict=True):
         for code in str(sources).split(";"):
-            by_scenario[sid][position(sid, code)]["source"] = True
+            by_scenario[sid][position(sid, code, origin)]["source"] = True
 
     quantity = Unit.of(unit).flow_property
-    initial = dict(zip(scenarios["id"], scenarios["initial_shock"], strict=True))
+    if "stage_shock" in scenarios:
+        initial = dict(zip(scenarios["id"], scenarios["stage_shock"], strict=True))
+    else:
+        shocks = zip(scenarios["id"], scenarios["initial_shock"], strict=True)
+        initial = {sid: {0: float(q)} for sid, q in shocks}
     edge_rows: dict[str, list[dict[str, Any]]] = {sid: [] for sid in scenarios["id"]}
     rows = zip(
         edges["id"],
+        edge_stages,
         edges["source"],
         edges["target"],
         _floats(edges["quantity"]),
         edges["first_round"].tolist(),
         strict=True,
     )
-    for sid, a, b, q, r in rows:
-        shock = float(initial[sid])
+    for sid, k, a, b, q, r in rows:
+        shock = float(initial[sid][k])
         share = q / shock if q is not None and shock > 0 else None
         edge: dict[str, Any] = {quantity: q, "share": share}
         if r is not None and not pd.isna(r):
             edge["first_round"] = int(r)
         edge_rows[sid].append(
-            {"a": position(sid, a), "b": position(sid, b), "from": a, "to": b, "props": edge}
+            {"a": position(sid, a, k), "b": position(sid, b, k), "from": a, "to": b, "props": edge}
+        )
+    starves: dict[str, list[dict[str, Any]]] = {sid: [] for sid in scenarios["id"]}
+    cuts = zip(
+        starving["id"],
+        _stages(starving),
+        starving["country"],
+        _floats(starving["coupling_cut"]),
+        strict=True,
+    )
+    for sid, k, code, q in cuts:
+        position(sid, code, k - 1)
+        position(sid, code, k)
+        shock = float(initial[sid][k])
+        starves[sid].append(
+            {
+                "scenario": sid,
+                "iso3": code,
+                "from_stage": k - 1,
+                "to_stage": k,
+                "props": {f"cut_{unit}": q, "share": q / shock if q and shock > 0 else None},
+            }
         )
     empty: dict[str, list[Any]] = {MINOR + k: [] for k in props} if lean else {}
     return [
@@ -500,6 +633,7 @@ def _cascades(
             "id": sid,
             "impacts": by_scenario[sid],
             "edges": edge_rows[sid],
+            "starves": starves[sid],
             "minor": {
                 **empty,
                 **{k: _listed(v, k.removeprefix(MINOR) in numbers) for k, v in minors[sid].items()},
@@ -569,9 +703,10 @@ def _units(
     """
     size = transaction_size()
     unit = suffix(info.unit)
-    ids = scenarios[[*SCENARIO_KEYS, "id"]].assign(chunk=np.arange(len(scenarios)) // size)
-    hits = impacts.merge(ids, on=SCENARIO_KEYS, how="inner")
-    edges = transmitted.merge(ids, on=SCENARIO_KEYS, how="inner")
+    keys = info.keys
+    ids = scenarios[[*keys, "id"]].assign(chunk=np.arange(len(scenarios)) // size)
+    hits = impacts.merge(ids, on=keys, how="inner")
+    edges = transmitted.merge(ids, on=keys, how="inner")
     hit_parts = dict(tuple(hits.groupby("chunk", sort=False)))
     edge_parts = dict(tuple(edges.groupby("chunk", sort=False)))
     for number, start in enumerate(range(0, len(scenarios), size)):
@@ -598,11 +733,13 @@ def _units(
         ]
         parts, codes = _with_country_positions(cascades)
         created = sum(2 * len(part["impacts"]) + len(part["edges"]) for part in parts)
+        starves = [row for part in cascades for row in part["starves"]]
         yield [
             (UPSERT_SCENARIOS, {"rows": upserts}, None),
             (DELETE_CASCADES, {"ids": ids}, None),
             (CREATE_SHOCKS, {"rows": shocks}, len(shocks)),
             (CREATE_CASCADES, {"scenarios": parts, "codes": codes}, created),
+            *([(CREATE_STARVES, {"rows": starves}, len(starves))] if starves else []),
         ]
 
 
@@ -692,7 +829,7 @@ def write_sweep(
     check_schema(store, writing=True)
     if not info.n_years:
         info = replace(info, n_years=int(runs["year"].nunique()))
-    if tables is None and RunKind(info.kind).has_tables:
+    if tables is None and RunKind(info.kind).has_tables and not info.chain:
         tables = study_tables(runs, impacts, info.n_years, info.n_panel)
     created = now()
     drawn = bool(info.stockpiles) and "stock_drawn" in impacts
@@ -701,6 +838,9 @@ def write_sweep(
         runs = runs.drop(columns=["stock_drawn"], errors="ignore")
         runs = runs.merge(totals.reset_index(), on=SCENARIO_KEYS, how="left")
         runs["stock_drawn"] = runs["stock_drawn"].fillna(0.0)
+    if info.chain:  # one scenario per source and source stage, its stages as lists
+        runs = chain_scenarios(runs, impacts, info.unit)
+        tables = None  # the study's tables are of single-stage sweeps
     in_order = _scenario_rows(runs, info, created)
     # Written in id order: two writers of the same scenarios then lock them in the same order.
     scenarios = in_order.sort_values("id", kind="stable").reset_index(drop=True)
