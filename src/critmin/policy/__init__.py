@@ -18,8 +18,14 @@ The format (the README's "Policy scenarios" has an example)::
     description = "..."            # required: what happened and how it is modelled
     commodity = "cobalt_oxides"    # a commodity group id
     years = "latest"               # "latest", a year, or a list of years
-    failure_rule = "any-loss"      # optional: a name of FAILURE_PRESETS
-    measure = "auto"               # optional: auto, tonnes, usd or metal
+    failure_rule = "share-1pct"    # optional: a name of FAILURE_PRESETS (default any-loss)
+    preset = "physical"            # optional: a model preset (default physical; or paper)
+    measure = "metal"              # optional: auto, tonnes, usd or metal
+
+    [fallback]                     # optional: what to run while the file's own HS codes are
+    commodity = "cobalt_oxides"    # not stored (measure optional); every output says FALLBACK
+    note = "..."                   # with the note and the command that loads the real basis
+    load = "critmin load trades BACI_HS02_V202601.zip --format baci --hs 8105"
 
     [[sources]]                    # citations, at least one: title and url required,
     title = "..."                  # publisher, date and note optional
@@ -30,14 +36,15 @@ The format (the README's "Policy scenarios" has an example)::
     months = 4                     # ... with exactly one of: fraction (in (0, 1]), months
     targets = ["CHN"]              # (a full stop for that many months: months / 12), or
                                    # phases = [{months = 4, cut = 1.0}, {months = 3, cut = 0.5}]
-                                   # (sum of months x cut / 12); targets optional
+                                   # (sum of months x cut / 12); targets optional; mode =
+                                   # "production" cuts the source's own output instead
 
     [[coalitions]]                 # sources cutting together by the same share
     members = ["COD", "ZMB"]
     fraction = 1.0                 # or months / phases; targets optional
 
-    [stockpiles]                   # optional: ISO3 = quantity in the network's unit,
-    JPN = "3months"                # or "<n>months" of the country's internal demand (<= 120)
+    [stockpiles]                   # optional: ISO3 = quantity in the network's unit, or
+    JPN = "60days"                 # "<n>months" / "<n>days" of the country's internal demand
 
     [parameters]                   # optional: any cascade parameter (alpha, absorb, ...)
     alpha = 0.8
@@ -47,6 +54,8 @@ Every shock and every coalition member is cut at once, in one cascade per year.
 
 from critmin.policy.files import (
     DEFAULT_FAILURE_RULE,
+    DEFAULT_PRESET,
+    Fallback,
     PolicyScenario,
     ScenarioFileError,
     ShockSpec,
@@ -57,6 +66,8 @@ from critmin.policy.run import PolicyOutcome, StockNeededError, run_policy, stoc
 
 __all__ = [
     "DEFAULT_FAILURE_RULE",
+    "DEFAULT_PRESET",
+    "Fallback",
     "PolicyOutcome",
     "PolicyScenario",
     "ScenarioFileError",
