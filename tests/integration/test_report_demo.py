@@ -12,6 +12,7 @@ import functools
 import re
 import threading
 from collections.abc import Iterator
+from html import unescape
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -135,7 +136,7 @@ def test_policy_section_appears_once_a_policy_run_is_stored(
     assert scenario.title in policy and scenario.path.name in policy
     # The run names its model, measure and failure rule (contained cobalt, on the fallback).
     assert "model preset physical" in policy and "measure metal" in policy
-    assert "failure rule share-1pct (failed: loss > 1 t contained metal" in policy
+    assert "failure rule share-1pct (failed: loss > 1 t contained metal" in unescape(policy)
     first = stock.iloc[0]  # the largest stock needed
     assert f"{first['country']} " in policy and "stock needed (months of demand)" in policy
     assert f"Policy scenario {scenario.name}" in _text(_section(html, "findings"))
