@@ -67,9 +67,9 @@ CALL (start, end) {
     AND NOT n4 IN [start, end, n1, n2, n3] AND NOT n5 IN [start, end, n1, n2, n3, n4]
   RETURN p
 }
-WITH s, p, [r IN relationships(p) | coalesce(r.tonnes, r.value_usd)] AS hops,
+WITH s, p, [r IN relationships(p) | coalesce(r.tonnes, r.metal_t, r.value_usd)] AS hops,
      [r IN relationships(p) | r.share] AS shares,
-     CASE s.unit WHEN 't' THEN 3 ELSE 0 END AS digits
+     CASE WHEN s.unit IN ['t', 't_metal'] THEN 3 ELSE 0 END AS digits
 WITH s, p, hops, digits,
      reduce(low = shares[0], q IN shares | CASE WHEN q < low THEN q ELSE low END)
        AS bottleneck_share,

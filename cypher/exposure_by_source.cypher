@@ -21,11 +21,11 @@ WHERE r.status = 'complete' AND r.mode = $mode AND toFloat($shock) IN r.fraction
 WITH r ORDER BY r.finished_at DESC, r.id LIMIT 1
 MATCH (x:SweepExposure {run_id: r.id, country: $country})
 WHERE x.shock = toFloat($shock)
-WITH r, x, CASE r.unit WHEN 't' THEN 3 ELSE 0 END AS digits
+WITH r, x, CASE WHEN r.unit IN ['t', 't_metal'] THEN 3 ELSE 0 END AS digits
 RETURN x.rank AS rank, x.source AS source, x.source_name AS name, x.runs AS runs,
        x.times_failed AS times_failed,
-       round(coalesce(x.total_loss_t, x.total_loss_usd), digits) AS total_loss,
-       round(coalesce(x.mean_loss_t, x.mean_loss_usd), digits) AS mean_loss,
+       round(coalesce(x.total_loss_t, x.total_loss_t_metal, x.total_loss_usd), digits) AS total_loss,
+       round(coalesce(x.mean_loss_t, x.mean_loss_t_metal, x.mean_loss_usd), digits) AS mean_loss,
        round(x.share_of_country_loss, 3) AS share_of_country_loss, r.unit AS unit,
        r.id AS run_id
 ORDER BY rank, source

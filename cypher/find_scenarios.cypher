@@ -14,11 +14,11 @@
 MATCH (s:Scenario {commodity: $commodity})
 WHERE ($year IS NULL OR s.year = toInteger($year)) AND ($source IS NULL OR $source IN s.sources)
   AND ($shock IS NULL OR s.shock = toFloat($shock))
-WITH s, CASE s.unit WHEN 't' THEN 3 ELSE 0 END AS digits
+WITH s, CASE WHEN s.unit IN ['t', 't_metal'] THEN 3 ELSE 0 END AS digits
 RETURN s.id AS scenario, s.year AS year, s.sources AS sources, s.shock AS shock,
        s.targets AS targets, s.mode AS mode, s.n_failed AS n_failed,
        round(s.failure_rate, 3) AS failure_rate,
-       round(coalesce(s.initial_shock_t, s.initial_shock_usd), digits) AS initial_shock,
+       round(coalesce(s.initial_shock_t, s.initial_shock_t_metal, s.initial_shock_usd), digits) AS initial_shock,
        s.unit AS unit, s.rounds AS rounds, s.alpha AS alpha, s.run_id AS run_id
 ORDER BY year, sources, shock DESC, scenario
 LIMIT toInteger($limit)

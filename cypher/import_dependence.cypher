@@ -6,7 +6,7 @@
 //
 // @param commodity: string                            commodity group id
 // @param year: integer[1900..2100]                    trade year
-// @param measure: 'tonnes'|'value_usd' = 'tonnes'     which TRADES quantity to sum
+// @param measure: 'tonnes'|'metal_t'|'value_usd' = 'tonnes'  which TRADES quantity to sum
 // @param limit: integer[1..] = 20                     rows returned
 //
 // :params {commodity: 'cobalt_oxides', year: 2024, measure: 'tonnes', limit: 20}
@@ -22,6 +22,6 @@ RETURN i.iso3 AS importer, i.name AS name, round(imports, 3) AS imports,
        round(reduce(h = 0.0, s IN ranked | h + (s.w / imports) ^ 2), 3) AS hhi,
        ranked[0].supplier AS top_supplier, round(ranked[0].w / imports, 3) AS top_share,
        round(reduce(x = 0.0, s IN ranked[0..3] | x + s.w) / imports, 3) AS top3_share,
-       CASE $measure WHEN 'tonnes' THEN 't' ELSE 'USD' END AS unit
+       CASE $measure WHEN 'tonnes' THEN 't' WHEN 'metal_t' THEN 't_metal' ELSE 'USD' END AS unit
 ORDER BY imports DESC, importer
 LIMIT toInteger($limit)

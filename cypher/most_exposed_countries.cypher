@@ -21,11 +21,11 @@ WHERE r.status = 'complete' AND r.mode = $mode AND toFloat($shock) IN r.fraction
 WITH r ORDER BY r.finished_at DESC, r.id LIMIT 1
 MATCH (x:SweepCountry {run_id: r.id, shock: toFloat($shock)})
 WHERE x.runs_hit > 0
-WITH r, x, CASE r.unit WHEN 't' THEN 3 ELSE 0 END AS digits
+WITH r, x, CASE WHEN r.unit IN ['t', 't_metal'] THEN 3 ELSE 0 END AS digits
 RETURN x.rank AS rank, x.country AS country, x.country_name AS name,
-       round(coalesce(x.mean_loss_all_runs_t, x.mean_loss_all_runs_usd), digits)
+       round(coalesce(x.mean_loss_all_runs_t, x.mean_loss_all_runs_t_metal, x.mean_loss_all_runs_usd), digits)
          AS mean_loss_all_runs,
-       round(coalesce(x.mean_loss_when_hit_t, x.mean_loss_when_hit_usd), digits)
+       round(coalesce(x.mean_loss_when_hit_t, x.mean_loss_when_hit_t_metal, x.mean_loss_when_hit_usd), digits)
          AS mean_loss_when_hit,
        x.runs_hit AS runs_hit, x.runs AS n_runs, x.times_failed AS times_failed, r.unit AS unit,
        r.id AS run_id

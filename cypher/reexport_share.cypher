@@ -14,7 +14,7 @@
 //
 // @param commodity: string                            commodity group id
 // @param year: integer[1900..2100]                    trade year
-// @param measure: 'tonnes'|'value_usd' = 'tonnes'     which TRADES quantity to sum
+// @param measure: 'tonnes'|'metal_t'|'value_usd' = 'tonnes'  which TRADES quantity to sum
 // @param limit: integer[1..] = 20                     rows returned
 //
 // :params {commodity: 'cobalt_oxides', year: 2024, measure: 'tonnes', limit: 20}
@@ -39,6 +39,6 @@ RETURN c.iso3 AS country, c.name AS name, round(imports, 3) AS imports,
        round(CASE WHEN production IS NULL THEN null
                   WHEN exports > production THEN (exports - production) / exports
                   ELSE 0.0 END, 3) AS reexport_share_min,
-       CASE $measure WHEN 'tonnes' THEN 't' ELSE 'USD' END AS unit
+       CASE $measure WHEN 'tonnes' THEN 't' WHEN 'metal_t' THEN 't_metal' ELSE 'USD' END AS unit
 ORDER BY throughput DESC, exports DESC, country
 LIMIT toInteger($limit)

@@ -21,7 +21,7 @@
 // :params {scenario: 'sc_b3b9ed68a859634ad209', limit: 100}
 MATCH (s:Scenario {id: $scenario})
 MATCH (m:Commodity {id: s.commodity})
-WITH s, m, CASE s.unit WHEN 't' THEN 'tonnes' ELSE 'value_usd' END AS measure
+WITH s, m, CASE s.unit WHEN 't' THEN 'tonnes' WHEN 't_metal' THEN 'metal_t' ELSE 'value_usd' END AS measure
 // Each link's weight, and the scenario's TRANSMITS (from its own Impact nodes) both ways.
 CALL (s, m, measure) {
   MATCH (e:Country)-[t:TRADES {year: s.year}]->(i:Country)
@@ -30,11 +30,11 @@ CALL (s, m, measure) {
   UNION ALL
   MATCH (s)-[:HIT]->(from:Impact)-[f:TRANSMITS]->(to:Impact),
         (from)-[:OF]->(e:Country), (to)-[:OF]->(i:Country)
-  RETURN e, i, 0.0 AS weight, coalesce(f.tonnes, f.value_usd) AS cut, 0.0 AS grown
+  RETURN e, i, 0.0 AS weight, coalesce(f.tonnes, f.metal_t, f.value_usd) AS cut, 0.0 AS grown
   UNION ALL
   MATCH (s)-[:HIT]->(from:Impact)-[b:TRANSMITS]->(to:Impact),
         (from)-[:OF]->(i:Country), (to)-[:OF]->(e:Country)
-  RETURN e, i, 0.0 AS weight, 0.0 AS cut, coalesce(b.tonnes, b.value_usd) AS grown
+  RETURN e, i, 0.0 AS weight, 0.0 AS cut, coalesce(b.tonnes, b.metal_t, b.value_usd) AS grown
 }
 WITH s, m, measure, e, i, sum(weight) AS before, sum(cut) AS along, sum(grown) AS asked
 WHERE before > 0

@@ -28,14 +28,14 @@ CALL (full, half) {
   WITH pick[0] AS s, pick[1] AS side
   CALL (s) {
     MATCH (s)-[:HIT]->(h:Impact)-[:OF]->(c:Country) WHERE NOT h.source
-    RETURN c, coalesce(h.demand_loss_t, h.demand_loss_usd) AS loss,
+    RETURN c, coalesce(h.demand_loss_t, h.demand_loss_t_metal, h.demand_loss_usd) AS loss,
            h.relative_loss AS relative, h.failed AS failed
     UNION ALL
     WITH s, coalesce(s.minor_iso3, []) AS codes
     UNWIND range(0, size(codes) - 1) AS i
     MATCH (c:Country {iso3: codes[i]})
     WITH s, c, i, s.minor_relative_loss[i] AS relative
-    RETURN c, coalesce(s.minor_demand_loss_t, s.minor_demand_loss_usd)[i] AS loss,
+    RETURN c, coalesce(s.minor_demand_loss_t, s.minor_demand_loss_t_metal, s.minor_demand_loss_usd)[i] AS loss,
            CASE WHEN relative = relative THEN relative END AS relative, s.minor_failed[i] AS failed
   }
   RETURN c, side, loss, relative, failed
@@ -47,7 +47,7 @@ WITH full, half, c,
      collect(CASE side WHEN 'b' THEN relative END)[0] AS b_relative,
      collect(CASE side WHEN 'a' THEN failed END)[0] AS a_failed,
      collect(CASE side WHEN 'b' THEN failed END)[0] AS b_failed,
-     CASE full.unit WHEN 't' THEN 3 ELSE 0 END AS digits
+     CASE WHEN full.unit IN ['t', 't_metal'] THEN 3 ELSE 0 END AS digits
 WITH full, half, c, digits, a_relative, b_relative, a_failed, b_failed,
      coalesce(a_loss, 0.0) AS loss_100, coalesce(b_loss, 0.0) AS loss_50
 RETURN c.iso3 AS country, c.name AS name, round(loss_100, digits) AS loss_100,
@@ -56,7 +56,7 @@ RETURN c.iso3 AS country, c.name AS name, round(loss_100, digits) AS loss_100,
        round(a_relative, 4) AS relative_loss_100, round(b_relative, 4) AS relative_loss_50,
        coalesce(a_failed, false) AS failed_100, coalesce(b_failed, false) AS failed_50,
        full.n_failed AS n_failed_100, half.n_failed AS n_failed_50,
-       round(coalesce(full.initial_shock_t, full.initial_shock_usd), digits) AS initial_shock_100,
-       round(coalesce(half.initial_shock_t, half.initial_shock_usd), digits) AS initial_shock_50,
+       round(coalesce(full.initial_shock_t, full.initial_shock_t_metal, full.initial_shock_usd), digits) AS initial_shock_100,
+       round(coalesce(half.initial_shock_t, half.initial_shock_t_metal, half.initial_shock_usd), digits) AS initial_shock_50,
        full.unit AS unit
 ORDER BY loss_100 DESC, loss_50 DESC, country

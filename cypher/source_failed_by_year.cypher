@@ -19,9 +19,9 @@ WHERE r.status = 'complete' AND r.mode = $mode
 WITH r ORDER BY r.finished_at DESC, r.id LIMIT 1
 MATCH (r)-[:INCLUDES]->(s:Scenario)
 WHERE s.sources = [$source]
-WITH r, s, CASE s.unit WHEN 't' THEN 3 ELSE 0 END AS digits
+WITH r, s, CASE WHEN s.unit IN ['t', 't_metal'] THEN 3 ELSE 0 END AS digits
 RETURN s.year AS year, s.shock AS shock, s.n_failed AS n_failed, s.n_countries AS n_countries,
        round(s.failure_rate, 3) AS failure_rate,
-       round(coalesce(s.initial_shock_t, s.initial_shock_usd), digits) AS initial_shock,
+       round(coalesce(s.initial_shock_t, s.initial_shock_t_metal, s.initial_shock_usd), digits) AS initial_shock,
        s.unit AS unit, s.id AS scenario, r.id AS run_id
 ORDER BY shock DESC, year

@@ -23,12 +23,12 @@ WHERE r.status = 'complete' AND r.mode = $mode AND toFloat($shock) IN r.fraction
 WITH r ORDER BY r.finished_at DESC, r.id LIMIT 1
 MATCH (x:SweepCountry {run_id: r.id, shock: toFloat($shock)})
 WHERE x.scenarios_hit > 0
-WITH r, x, CASE r.unit WHEN 't' THEN 3 ELSE 0 END AS digits
+WITH r, x, CASE WHEN r.unit IN ['t', 't_metal'] THEN 3 ELSE 0 END AS digits
 RETURN x.hub_rank AS hub_rank, x.country AS country, x.country_name AS name,
        x.scenarios_hit AS scenarios_hit,
-       round(coalesce(x.received_t, x.received_usd), digits) AS total_received,
-       round(coalesce(x.passed_on_t, x.passed_on_usd), digits) AS total_passed_on,
-       round(coalesce(x.absorbed_t, x.absorbed_usd), digits) AS total_absorbed,
+       round(coalesce(x.received_t, x.received_t_metal, x.received_usd), digits) AS total_received,
+       round(coalesce(x.passed_on_t, x.passed_on_t_metal, x.passed_on_usd), digits) AS total_passed_on,
+       round(coalesce(x.absorbed_t, x.absorbed_t_metal, x.absorbed_usd), digits) AS total_absorbed,
        round(x.share_passed_on, 3) AS share_passed_on, r.unit AS unit, r.id AS run_id
 ORDER BY hub_rank, country
 LIMIT toInteger($limit)

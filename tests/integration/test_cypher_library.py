@@ -639,3 +639,22 @@ def test_chain_scenarios_store_each_stage(graph: Graph, chain_graph: ChainSweepR
         "RETURN collect(DISTINCT h.stage) AS stages"
     )
     assert single[0]["stages"] == [0]  # single-stage runs are stage 0: one code path
+
+
+def test_library_reads_contained_metal(graph: Graph, chain_graph: ChainSweepResult) -> None:
+    """Scenarios in tonnes of contained metal (chains, policy files, --measure metal) answer the
+    scenario-level queries with their numbers, not nulls: each query reads the metal property
+    beside the tonnes and USD ones."""
+    (row,) = graph.store.records(
+        "MATCH (s:Scenario {commodity: $chain, shock: 1.0, source_stage: 0}) RETURN s.id AS id",
+        chain=CHAIN,
+    )
+    impacts = graph.query("scenario_impacts", scenario=row["id"])
+    assert impacts["demand_loss"].notna().all() and set(impacts["unit"]) == {"t_metal"}
+    # Stage 0: China loses the 100 t of ore; stage 1: it keeps 30 t and Japan loses 60 t.
+    assert impacts["demand_loss"].sum() == near(190.0)
+    found = graph.query("find_scenarios", commodity=CHAIN, source="COD", shock=1.0)
+    assert found["initial_shock"].tolist() == near([100.0])
+    hits = graph.query("country_hits", country="JPN", commodity=CHAIN)
+    assert hits["demand_loss"].notna().all()
+    assert any(loss == pytest.approx(60.0) for loss in hits["demand_loss"])
