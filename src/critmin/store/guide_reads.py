@@ -59,7 +59,8 @@ MATCH (s:Scenario {id: $scenario})-[:HIT]->(h:Impact)-[:OF]->(c:Country)
 WHERE NOT h.source
 WITH c, h, EXISTS { (:Impact)-[:TRANSMITS]->(h) } AS reached
 RETURN c.iso3 AS country, c.name AS name
-ORDER BY reached DESC, coalesce(h.demand_loss_t, h.demand_loss_t_metal, h.demand_loss_usd) DESC, country
+ORDER BY reached DESC,
+         coalesce(h.demand_loss_t, h.demand_loss_t_metal, h.demand_loss_usd) DESC, country
 LIMIT 1
 """
 
