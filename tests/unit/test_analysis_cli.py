@@ -32,7 +32,7 @@ def test_query_refuses_unknown_names_and_missing_parameters() -> None:
     bad = invoke(
         "query", "reexport_share", "-p", "commodity=cobalt", "-p", "year=2020", "-p", "measure=kg"
     )
-    assert bad.exit_code == 2 and "must be one of tonnes, value_usd" in bad.output
+    assert bad.exit_code == 2 and "must be one of tonnes, metal_t, value_usd" in bad.output
 
 
 def test_query_dry_run_prints_the_cypher_and_typed_parameters() -> None:

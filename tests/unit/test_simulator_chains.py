@@ -273,10 +273,16 @@ def test_chain_engines_agree_and_invariants_hold_per_stage(case: ChainCase) -> N
     fast, reference = run_chain(case, "fast"), run_chain(case, "reference")
     assert len(fast.stages) == len(reference.stages) == len(case.stages)
     union = sorted(set().union(*(n.countries for n in case.stages)))
+    # The engines agree to 1e-9 of the chain's shock; a downstream stage started by a cut that
+    # small (upstream losses differ in their last bits) is compared at the chain's scale.
+    chain_scale = max(s.initial_shock for s in reference.stages)
     for k, (f, r) in enumerate(zip(fast.stages, reference.stages, strict=True)):
         assert f.stage == r.stage == k
         assert list(r.demand_loss.index) == union
-        assert_agree(f, r)
+        if r.initial_shock > 1e-6 * chain_scale:
+            assert_agree(f, r)
+        else:
+            assert_close(f.demand_loss, r.demand_loss, chain_scale)
         S0 = r.initial_shock
         assert abs(r.demand_loss.sum() + r.stock_drawn.sum() - S0) <= RTOL * max(S0, 1e-300)
         if k == 0:
