@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from critmin.errors import CritminError
+from critmin.server.managed import port_free
 
 __all__ = [
     "DEFAULT_GUIDE_PORT",
@@ -83,16 +84,6 @@ def guide_process(home: Path) -> GuideProcess | None:
     return process if _ours(process.pid, home) else None
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def _remembered_port(home: Path) -> int | None:
     try:
         return int(json.loads(_state_file(home).read_text())["port"])
@@ -119,8 +110,8 @@ def start_guide(home: Path, port: int | None = None, *, warm: bool = True) -> Gu
     if port is None:
         remembered = _remembered_port(home)
         candidates = [p for p in (remembered, DEFAULT_GUIDE_PORT) if p]
-        port = next((p for p in candidates if _port_free(p)), 0)
-    elif not _port_free(port):
+        port = next((p for p in candidates if port_free(p)), 0)
+    elif not port_free(port):
         raise GuideStartFailed(f"guide port {port} on 127.0.0.1 is taken: choose another")
     log = log_file(home)
     log.parent.mkdir(parents=True, exist_ok=True)
