@@ -11,7 +11,7 @@ source and the stage it is shocked at, under the chain's id (``Scenario.commodit
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ import pandas as pd
 
 from critmin.loader.chains import Chain, find_chain, load_chains
 from critmin.loader.commodities import find_group
+from critmin.simulator.scenario import Parameters
 from critmin.simulator.sweep import ChainSweepResult, chain_sweep
 from critmin.store.chains import ChainNetworks, chain_networks
 from critmin.store.graph import GraphStore
@@ -32,6 +33,7 @@ __all__ = [
     "chain_of",
     "chain_study",
     "chain_years",
+    "rerun_chain_scenario",
     "run_chain_sweep",
     "stage_labels",
 ]
@@ -54,6 +56,10 @@ class ChainOutcome:
     @property
     def unit(self) -> Unit:
         return Unit.METAL
+
+    def data_version(self, year: int) -> str:
+        """The digest of ``year``'s stage networks, as stored on its scenarios."""
+        return _data_version(self.networks[year])
 
     def estimated_stages(self) -> list[int]:
         """Stages whose output ``P^k`` is an estimate in some year swept."""
@@ -172,12 +178,14 @@ def run_chain_sweep(
     command: str = "",
     write: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    source_stages: Iterable[int] | None = None,
 ) -> ChainOutcome:
     """Read the chain's stage networks for each of the study's years, sweep every source of
     every stage at the study's shock sizes, and store the scenarios (module docstring).
 
     A chain study runs every source alone (of ``study.sources`` when given), in contained
-    metal; targets, coalitions, stockpiles and scenario-file events are refused.
+    metal, shocked at every stage (of ``source_stages`` when given); targets, coalitions,
+    stockpiles and scenario-file events are refused.
     """
     if not study.is_chain:
         raise InvalidParameters(f"{study.commodity} is one commodity: run it with run_sweep")
@@ -207,6 +215,7 @@ def run_chain_sweep(
             {year: n.networks for year, n in networks.items()},
             fractions=study.shocks,
             sources=study.sources,
+            source_stages=source_stages,
             keep_share=study.keep_share,
             progress=progress,
             cascade=params,
@@ -249,6 +258,28 @@ def run_chain_sweep(
         seconds,
         time.perf_counter() - write_started,
     )
+
+
+def rerun_chain_scenario(
+    store: GraphStore,
+    chain: str,
+    year: int,
+    sources: Sequence[str],
+    shock: float,
+    source_stage: int,
+    parameters: Parameters,
+    command: str = "",
+) -> ChainOutcome:
+    """Run one chain scenario again from its stored definition and store it with its cascade
+    (every stage's Impacts and TRANSMITS, and the STARVES between stages).
+
+    On the data it was computed from it gets the same id and the same numbers
+    (:func:`critmin.pipeline.materialise_cascade`, which reads the definition).
+    """
+    study = chain_study(
+        chain, years=[year], shocks=[shock], sources=list(sources), parameters=parameters
+    )
+    return run_chain_sweep(store, study, command=command, source_stages=[source_stage])
 
 
 def _year_props(networks: ChainNetworks) -> dict[str, Any]:

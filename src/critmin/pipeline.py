@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from critmin.chain_run import ChainOutcome, rerun_chain_scenario
 from critmin.loader import ProductionData, TradeData, read_production, read_trades
 from critmin.loader.commodities import CommodityGroup, find_group, load_groups
 from critmin.simulator import TradeNetwork, coalition_sweep, coalition_table, sweep
@@ -234,6 +235,10 @@ class SweepOutcome:
         """The stockpiles every run held, as given (``JPN=30``, ``USA=3months``)."""
         return self.study.stockpile_texts()
 
+    def data_version(self, year: int) -> str:
+        """The digest of ``year``'s flows, as stored on its scenarios."""
+        return self.panel.data_version(year)
+
     def caption(self) -> str:
         p, panel = self.parameters, self.panel
         return (
@@ -398,11 +403,16 @@ def run_info(
     return RunInfo(**values)
 
 
-def materialise_cascade(store: GraphStore, scenario_id: str, command: str = "") -> SweepOutcome:
+def materialise_cascade(
+    store: GraphStore, scenario_id: str, command: str = ""
+) -> SweepOutcome | ChainOutcome:
     """Store the cascade (Impact nodes and TRANSMITS) of the stored scenario ``scenario_id``.
 
     The scenario is re-run from its stored definition (commodity, year, sources, shock size,
     targets, stockpiles and every parameter) on the year's network as the graph holds it now.
+    A supply chain's scenario (``chain`` and ``source_stage`` stored) is re-run down the
+    chain's stage networks, and its every stage is stored: Impacts, TRANSMITS and the STARVES
+    between stages (:func:`critmin.chain_run.rerun_chain_scenario`).
     On the data it was computed from (same data version) it is written under the same id, with
     the same numbers: what a bulk sweep (``cascades=False``) left out is then there for
     Cypher's path queries. When a load changed the year's flows since, the id (which includes
@@ -431,20 +441,34 @@ def materialise_cascade(store: GraphStore, scenario_id: str, command: str = "") 
     from critmin.analysis.comparison import ScenarioRun
 
     run = ScenarioRun.from_properties(props)  # the one reader of a stored definition
-    stockpiles = parse_stockpiles(props.get("stockpiles") or [])
-    outcome = run_sweep(  # the Python edge: a Study built from the stored definition
-        store,
-        run.commodity,
-        years=[run.year],
-        shocks=[run.shock],
-        sources=list(run.sources),
-        together=len(run.sources) > 1,
-        targets=list(run.targets) or None,
-        measure=Unit.of(str(run.unit)).measure,
-        parameters=cascade_parameters(**run.parameters),
-        stockpiles=stockpiles or None,
-        command=command or f"critmin cascade {scenario_id}",
-    )
+    command = command or f"critmin cascade {scenario_id}"
+    outcome: SweepOutcome | ChainOutcome
+    if props.get("chain"):
+        outcome = rerun_chain_scenario(
+            store,
+            str(props["chain"]),
+            run.year,
+            run.sources,
+            run.shock,
+            int(props.get("source_stage") or 0),
+            cascade_parameters(**run.parameters),
+            command,
+        )
+    else:
+        stockpiles = parse_stockpiles(props.get("stockpiles") or [])
+        outcome = run_sweep(  # the Python edge: a Study built from the stored definition
+            store,
+            run.commodity,
+            years=[run.year],
+            shocks=[run.shock],
+            sources=list(run.sources),
+            together=len(run.sources) > 1,
+            targets=list(run.targets) or None,
+            measure=Unit.of(str(run.unit)).measure,
+            parameters=cascade_parameters(**run.parameters),
+            stockpiles=stockpiles or None,
+            command=command,
+        )
     if scenario_id not in outcome.scenario_ids and not data_changed(props, outcome):
         raise InvalidParameters(
             f"re-running scenario {scenario_id} gave {', '.join(outcome.scenario_ids)}: its "
@@ -453,8 +477,8 @@ def materialise_cascade(store: GraphStore, scenario_id: str, command: str = "") 
     return outcome
 
 
-def data_changed(stored: Mapping[str, Any], outcome: SweepOutcome) -> bool:
+def data_changed(stored: Mapping[str, Any], outcome: SweepOutcome | ChainOutcome) -> bool:
     """Whether the year of a stored scenario (its properties) now has other flows than it was
-    computed from: its data version differs from the network ``outcome`` ran on."""
+    computed from: its data version differs from the network(s) ``outcome`` ran on."""
     year = int(stored["year"])
-    return str(stored.get("data_version") or "") != outcome.panel.data_version(year)
+    return str(stored.get("data_version") or "") != outcome.data_version(year)

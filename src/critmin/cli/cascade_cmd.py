@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from critmin.chain_run import ChainOutcome
 from critmin.cli.common import Database, Password, Uri, User, console, friendly, open_store
 from critmin.pipeline import materialise_cascade
 from critmin.store.scenario_reads import scenario
@@ -21,9 +22,10 @@ def cascade(
     database: Database = None,
 ) -> None:
     """Re-run a stored scenario and store its cascade (Impact nodes and TRANSMITS), so that
-    the path queries of the Cypher library work on it; same id, same numbers. When a load has
-    changed the year's flows since, the re-run is stored as a new scenario (the id includes
-    the data version) and the stored one keeps its numbers."""
+    the path queries of the Cypher library work on it; same id, same numbers. A supply
+    chain's scenario is re-run down the chain: every stage, and the STARVES between them.
+    When a load has changed the year's flows since, the re-run is stored as a new scenario
+    (the id includes the data version) and the stored one keeps its numbers."""
     started = time.perf_counter()
     with open_store(uri, user, password, database) as store:
         outcome = materialise_cascade(store, scenario_id)
@@ -40,8 +42,15 @@ def cascade(
                 soft_wrap=True,
             )
     result = outcome.result
+    if isinstance(outcome, ChainOutcome):
+        starved = int(((result.impacts["stage"] > 0) & (result.impacts["coupling_cut"] > 0)).sum())
+        reached = f"{result.impacts['stage'].nunique()} stage(s)"
+        hit = f"{len(result.impacts):,} (country, stage) outcomes over {reached}, "
+        hit += f"{starved:,} STARVES (a loss cutting the next stage's output), "
+    else:
+        hit = f"{len(result.impacts):,} countries hit, "
     console.print(
-        f"stored the cascade of {stored_id}: {len(result.impacts):,} countries hit, "
+        f"stored the cascade of {stored_id}: {hit}"
         f"{len(result.transmitted):,} TRANSMITS above keep_share, in "
         f"{(time.perf_counter() - started) * 1000:,.0f} ms "
         f"({outcome.caption()})",
