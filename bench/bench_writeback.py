@@ -49,6 +49,7 @@ DEMO_RESULTS = Path(__file__).parent / "results" / "writeback_demo.json"
 DATA = Path(__file__).resolve().parents[1] / "data"
 DEMO_COMMODITY = "cobalt_oxides"
 RAW_PER_TRANSACTION = 10_000
+WARM_YEARS = [2021, 2022, 2023, 2024]
 
 # One transaction of the raw baseline: its nodes, then relationships between them by position.
 RAW_CREATE = """
@@ -174,7 +175,17 @@ def demo_benchmark() -> dict[str, object]:
 
     with throwaway_store() as store:
         load_demo(store, DATA)
-        run_sweep(store, DEMO_COMMODITY, years=[2024], write=False)  # warm the reads and JIT
+        # Each path measured warm, after a run of its own kind (the server's JIT compiles the
+        # read and write paths on first use: a cold store of this sweep took twice as long).
+        # (another shock size: other scenarios than the measured ones)
+        run_sweep(
+            store,
+            DEMO_COMMODITY,
+            years=WARM_YEARS,
+            shocks=(0.3,),
+            command="bench_writeback warm-up",
+        )
+        raw_baseline(store, 20_000, 60_000)
         started = time.perf_counter()
         dry = run_sweep(store, DEMO_COMMODITY, write=False)
         sweep_s = time.perf_counter() - started
@@ -208,7 +219,7 @@ def demo_benchmark() -> dict[str, object]:
         "store_over_sweep": round(store_s / sweep_s, 2),
         "store_rate_over_raw": round(store_rate / raw_rate, 2),
         "goals": {"store_over_sweep": "<= 2", "store_rate_over_raw": ">= 0.7"},
-        "scenarios_per_transaction": transaction_size(),
+        "entities_per_transaction": transaction_size(),
         "write_workers": write_workers(),
     }
 

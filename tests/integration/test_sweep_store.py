@@ -203,17 +203,17 @@ def test_interrupted_write_back_leaves_only_whole_scenarios(
     )
     from critmin.store import graph
 
-    monkeypatch.setattr(scenario_writes, "SCENARIOS_PER_TRANSACTION", 2)
+    monkeypatch.setattr(scenario_writes, "ENTITIES_PER_TRANSACTION", 1)  # a scenario each
     monkeypatch.setenv("CRITMIN_WRITE_WORKERS", "1")  # one transaction at a time: a known cut
     whole_unit = graph._run_all
     units = 0
 
     def ctrl_c_in_the_third_unit(tx, unit):  # type: ignore[no-untyped-def]
-        # Ctrl-C arrives after the third transaction has locked, deleted, upserted and created
-        # SHOCKS, before its cascades.
+        # Ctrl-C arrives after the third scenario transaction (the first one marks the run
+        # running) has locked, deleted, upserted and created SHOCKS, before its cascades.
         nonlocal units
         units += 1
-        if units == 3:
+        if units == 4:
             whole_unit(tx, unit[:3])
             raise KeyboardInterrupt
         whole_unit(tx, unit)
@@ -224,7 +224,7 @@ def test_interrupted_write_back_leaves_only_whole_scenarios(
             loaded, result.runs, result.impacts, result.transmitted, info, outcome.tables
         )
     stored = loaded.query(PER_SCENARIO)
-    assert len(stored) == 4 < len(result.runs)  # two whole transactions of two scenarios
+    assert len(stored) == 2 < len(result.runs)  # two whole transactions of one scenario
     expected = result.impacts.groupby(["year", "sources", "fraction"]).size()
     for row in stored.itertuples():
         # every country hit has its Impact node or its minor_* entry; a source that lost

@@ -26,10 +26,10 @@ Graph model, schema version 2 (``docs/graph-model.md`` has the diagram and the m
   reads go per country, give every country hit an Impact. A path query walks one scenario's few
   hundred elements, whatever else is stored; ``(:Country)<-[:OF]-(:Impact)<-[:HIT]-(:Scenario)``
   reaches every scenario in whose cascade a country took part.
-* Sweep summaries, written when the run completes, one node per row of the study's tables
-  (:func:`critmin.simulator.tables.study_tables`): ``(:SweepSource)`` (Tables 1-2),
-  ``(:SweepCountry)`` (exposure and transit), ``(:SweepExposure)`` (source x exposed country),
-  each with ``run_id`` and ``shock``.
+* Sweep summaries, written beside the scenarios (read once the run is complete), one node per
+  row of the study's tables (:func:`critmin.simulator.tables.study_tables`): ``(:SweepSource)``
+  (Tables 1-2), ``(:SweepCountry)`` (exposure and transit), ``(:SweepExposure)`` (source x
+  exposed country), each with ``run_id`` and ``shock``.
 * ``(:CritminGraph {id: 'critmin', schema_version})`` says which model the graph holds
   (:mod:`critmin.store.migration`).
 
@@ -46,8 +46,8 @@ stockpiles.
 Writers are safe together: each transaction first locks its scenarios (sorted, so two writers
 queue rather than deadlock), then deletes their old cascades and writes the new ones, so two
 concurrent runs of the same scenarios leave each scenario written once, whole. No transaction
-touches the Run node until the last (INCLUDES, tables, status), so a run's write transactions
-never wait on each other.
+touches the Run node between the first (its properties) and the last (INCLUDES, status), so a
+run's write transactions never wait on each other.
 
 What is written here is read in :mod:`critmin.store.scenario_reads`.
 """
@@ -55,6 +55,7 @@ What is written here is read in :mod:`critmin.store.scenario_reads`.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import secrets
@@ -94,11 +95,14 @@ __all__ = [
 ]
 
 MODEL_VERSION = "critmin-cascade-1 (reconstruction of Grassia et al. 2022, see docs/model.md)"
-#: Measured on the demo sweep (bench/bench_writeback.py, one server, one run): 200 scenarios a
-#: transaction stored it in 0.54 of the time 50 took (about 300 entities a scenario, 60,000 a
-#: transaction; 376 of the earlier 490-entity scenarios exceeded a 1 GB heap's transaction
-#: memory).
-SCENARIOS_PER_TRANSACTION = 200
+#: Graph entities (nodes and relationships) a write transaction aims at, counted before the
+#: lean rule drops Impacts (3 per country hit, one per stored hop, 3 per scenario): whole
+#: scenarios are packed until the next would pass it. Measured on the demo sweep with nothing
+#: else running (bench/bench_writeback.py; about 470 such entities, 296 written, a scenario):
+#: 20-50 scenarios a transaction stored it in 7.5-8.4 s, 100 in 9.6 s, 200 in 12-18 s (a big
+#: transaction's state costs the server more than its commit saves); 376 scenarios passed a
+#: 1 GB heap's transaction memory.
+ENTITIES_PER_TRANSACTION = 16_000
 SUMMARY_BATCH = 5_000
 WRITE_WORKERS = 2
 
@@ -140,8 +144,11 @@ CREATE (s)-[:SHOCKS {fraction: row.fraction, targets: row.targets}]->(c)
 # One statement per transaction writes every cascade: the transaction's countries are looked up
 # once ($codes; a missing one is a null node, which CREATE refuses), then per scenario its
 # Impact nodes, then the TRANSMITS between them by position in that list (checked: the
-# endpoints' codes must match, and the count of relationships created is checked too).
-CREATE_CASCADES = """
+# endpoints' codes must match, and the count of relationships created is checked too). A hop
+# is a list, [from position, to position, from code, to code, quantity, share, first round]
+# (lists, not maps: a study sweep sends a few hundred thousand); its quantity property is the
+# unit's (QUANTITY, one statement per unit: an identifier from the Unit enum, never input).
+_CREATE_CASCADES = """
 UNWIND $codes AS code
 OPTIONAL MATCH (c:Country {iso3: code})
 WITH collect([c]) AS countries
@@ -155,11 +162,12 @@ CALL (s, sc, countries) {
   RETURN collect(h) AS nodes
 }
 UNWIND sc.edges AS e
-WITH nodes[e.a] AS a, nodes[e.b] AS b, e
-WHERE a.iso3 = e.from AND b.iso3 = e.to
+WITH nodes[e[0]] AS a, nodes[e[1]] AS b, e
+WHERE a.iso3 = e[2] AND b.iso3 = e[3]
 CREATE (a)-[t:TRANSMITS]->(b)
-SET t = e.props
+SET t.QUANTITY = e[4], t.share = e[5], t.first_round = e[6]
 """
+CREATE_CASCADES = {u: _CREATE_CASCADES.replace("QUANTITY", u.flow_property) for u in Unit}
 
 # A chain scenario's stage links: the Impact of a country at one stage to its Impact at the
 # next, where its loss cut its output (both are Impacts of the scenario: found through HIT).
@@ -468,7 +476,8 @@ def _values(column: pd.Series) -> list[Any]:
     if pd.api.types.is_integer_dtype(column):  # Int64 too: <NA> for "never"
         whole = column.fillna(-1).to_numpy(dtype=np.int64).tolist()
         return [None if m else v for v, m in zip(whole, missing, strict=True)]
-    return [None if m else v for v, m in zip(column.astype(object), missing, strict=True)]
+    plain = column.to_numpy(dtype=object).tolist()
+    return [None if m else v for v, m in zip(plain, missing, strict=True)]
 
 
 def _listed(values: list[Any], numbers: bool) -> list[Any]:
@@ -482,7 +491,7 @@ def _stages(frame: pd.DataFrame) -> list[int]:
     """Each row's stage (0 for a single-stage sweep, whose tables have no ``stage``)."""
     if "stage" not in frame:
         return [0] * len(frame)
-    return [int(k) for k in frame["stage"]]
+    return [int(k) for k in frame["stage"].tolist()]
 
 
 def _cascades(
@@ -511,6 +520,11 @@ def _cascades(
     ``stock_drawn_<unit>``.
     """
     hits = hits.assign(stage=_stages(hits))
+    # Plain lists for the loops below: iterating a pandas string array element by element
+    # cost more than the whole sweep (1.5 us an element, 3 million elements).
+    sids, scenario_sources = scenarios["id"].tolist(), scenarios["sources"].tolist()
+    hit_ids = hits["id"].tolist()
+    edge_ids, edge_from, edge_to = (edges[c].tolist() for c in ("id", "source", "target"))
     if "coupling_cut" in hits:  # stored where a stage link cut the country's output
         hits["coupling_cut"] = hits["coupling_cut"].where(hits["coupling_cut"] > 0)
     names = _property_names(list(hits.columns), unit, drawn)
@@ -529,41 +543,50 @@ def _cascades(
         else hits.iloc[0:0].assign(coupling_cut=0.0)
     )
     if lean:
-        needed = set(zip(edges["id"], edge_stages, edges["source"], strict=True))
-        needed |= set(zip(edges["id"], edge_stages, edges["target"], strict=True))
-        for sid, sources, origin in zip(
-            scenarios["id"], scenarios["sources"], origins, strict=True
-        ):
+        needed = set(zip(edge_ids, edge_stages, edge_from, strict=True))
+        needed |= set(zip(edge_ids, edge_stages, edge_to, strict=True))
+        for sid, sources, origin in zip(sids, scenario_sources, origins, strict=True):
             needed |= {(sid, origin, code) for code in str(sources).split(";")}
         for sid, k, code in zip(
-            starving["id"], starving["stage"], starving["country"], strict=True
+            starving["id"].tolist(), starving["stage"], starving["country"].tolist(), strict=True
         ):
             needed |= {(sid, int(k) - 1, code), (sid, int(k), code)}
         failed = hits["failed"].astype(bool).tolist() if "failed" in hits else []
         keep = [
             bool(f) or (sid, k, code) in needed
             for sid, k, code, f in zip(
-                hits["id"], hits["stage"], columns["iso3"], failed, strict=True
+                hit_ids, hits["stage"].tolist(), columns["iso3"], failed, strict=True
             )
         ]
     else:
         keep = [True] * len(hits)
-    by_scenario: dict[str, list[dict[str, Any]]] = {sid: [] for sid in scenarios["id"]}
-    positions: dict[str, dict[tuple[int, str], int]] = {sid: {} for sid in scenarios["id"]}
-    minors: dict[str, dict[str, list[Any]]] = {sid: {} for sid in scenarios["id"]}
+    by_scenario: dict[str, list[dict[str, Any]]] = {sid: [] for sid in sids}
+    positions: dict[str, dict[tuple[int, str], int]] = {sid: {} for sid in sids}
+    minors: dict[str, dict[str, list[Any]]] = {sid: {} for sid in sids}
     props = list(columns)
-    for sid, kept, values in zip(
-        hits["id"], keep, zip(*columns.values(), strict=True), strict=True
-    ):
-        if kept:
-            row = {k: v for k, v in zip(props, values, strict=True) if v is not None}
-            row["source"] = False
-            positions[sid][(row["stage"], row["iso3"])] = len(by_scenario[sid])
-            by_scenario[sid].append(row)
-        else:
-            lists = minors[sid]
-            for k, v in zip(props, values, strict=True):
-                lists.setdefault(MINOR + k, []).append(v)
+    values = list(columns.values())
+    # Column by column (list comprehensions), not row by row: this runs for every country
+    # every scenario hit, a few hundred thousand rows in a study sweep.
+    kept_at = [i for i, k in enumerate(keep) if k]
+    kept_rows = [
+        dict(zip(props, row, strict=True))
+        for row in zip(*([c[i] for i in kept_at] for c in values), strict=True)
+    ]
+    for name in [name for name, column in columns.items() if None in column]:
+        for row in kept_rows:
+            if row[name] is None:
+                del row[name]
+    for i, row in zip(kept_at, kept_rows, strict=True):
+        sid = hit_ids[i]
+        row["source"] = False
+        positions[sid][(row["stage"], row["iso3"])] = len(by_scenario[sid])
+        by_scenario[sid].append(row)
+    minor_at: dict[str, list[int]] = {}
+    for i, kept in enumerate(keep):
+        if not kept:
+            minor_at.setdefault(hit_ids[i], []).append(i)
+    for sid, at in minor_at.items():
+        minors[sid] = {MINOR + name: [column[i] for i in at] for name, column in columns.items()}
     zero = {f"demand_loss_{unit}": 0.0, f"gross_hit_{unit}": 0.0, "failed": False}
     if drawn:
         zero[f"stock_drawn_{unit}"] = 0.0
@@ -577,22 +600,21 @@ def _cascades(
             by_scenario[sid].append({"iso3": code, "stage": stage, "source": False, **zero})
         return where[(stage, code)]
 
-    for sid, sources, origin in zip(scenarios["id"], scenarios["sources"], origins, strict=True):
+    for sid, sources, origin in zip(sids, scenario_sources, origins, strict=True):
         for code in str(sources).split(";"):
             by_scenario[sid][position(sid, code, origin)]["source"] = True
 
-    quantity = Unit.of(unit).flow_property
     if "stage_shock" in scenarios:
-        initial = dict(zip(scenarios["id"], scenarios["stage_shock"], strict=True))
+        initial = dict(zip(sids, scenarios["stage_shock"], strict=True))
     else:
-        shocks = zip(scenarios["id"], scenarios["initial_shock"], strict=True)
+        shocks = zip(sids, scenarios["initial_shock"], strict=True)
         initial = {sid: {0: float(q)} for sid, q in shocks}
-    edge_rows: dict[str, list[dict[str, Any]]] = {sid: [] for sid in scenarios["id"]}
+    edge_rows: dict[str, list[list[Any]]] = {sid: [] for sid in sids}
     rows = zip(
-        edges["id"],
+        edge_ids,
         edge_stages,
-        edges["source"],
-        edges["target"],
+        edge_from,
+        edge_to,
         _floats(edges["quantity"]),
         edges["first_round"].tolist(),
         strict=True,
@@ -600,17 +622,13 @@ def _cascades(
     for sid, k, a, b, q, r in rows:
         shock = float(initial[sid][k])
         share = q / shock if q is not None and shock > 0 else None
-        edge: dict[str, Any] = {quantity: q, "share": share}
-        if r is not None and not pd.isna(r):
-            edge["first_round"] = int(r)
-        edge_rows[sid].append(
-            {"a": position(sid, a, k), "b": position(sid, b, k), "from": a, "to": b, "props": edge}
-        )
-    starves: dict[str, list[dict[str, Any]]] = {sid: [] for sid in scenarios["id"]}
+        first = int(r) if r is not None and r == r else None  # None: no round (NaN)
+        edge_rows[sid].append([position(sid, a, k), position(sid, b, k), a, b, q, share, first])
+    starves: dict[str, list[dict[str, Any]]] = {sid: [] for sid in sids}
     cuts = zip(
-        starving["id"],
+        starving["id"].tolist(),
         _stages(starving),
-        starving["country"],
+        starving["country"].tolist(),
         _floats(starving["coupling_cut"]),
         strict=True,
     )
@@ -639,7 +657,7 @@ def _cascades(
                 **{k: _listed(v, k.removeprefix(MINOR) in numbers) for k, v in minors[sid].items()},
             },
         }
-        for sid in scenarios["id"]
+        for sid in sids
     ]
 
 
@@ -661,17 +679,18 @@ def _with_country_positions(
 
 
 def transaction_size() -> int:
-    """Scenarios per write transaction: ``CRITMIN_SCENARIOS_PER_TRANSACTION`` or the default.
+    """Graph entities a write transaction aims at: ``CRITMIN_ENTITIES_PER_TRANSACTION`` or
+    :data:`ENTITIES_PER_TRANSACTION` (a scenario bigger than that has a transaction alone).
 
-    Bigger transactions write faster (fewer commits) and hold more memory on the server (about
-    300 graph entities a scenario); the default suits a 1 GB heap.
+    Bigger transactions commit less often and hold more memory on the server; the default suits
+    a 1 GB heap and measured fastest.
     """
-    text = os.environ.get("CRITMIN_SCENARIOS_PER_TRANSACTION", "")
+    text = os.environ.get("CRITMIN_ENTITIES_PER_TRANSACTION", "")
     if not text:
-        return SCENARIOS_PER_TRANSACTION
+        return ENTITIES_PER_TRANSACTION
     if not text.isdigit() or int(text) < 1:
         raise CritminError(
-            f"CRITMIN_SCENARIOS_PER_TRANSACTION must be a whole number >= 1, not {text!r}"
+            f"CRITMIN_ENTITIES_PER_TRANSACTION must be a whole number >= 1, not {text!r}"
         )
     return int(text)
 
@@ -695,22 +714,36 @@ def _units(
     drawn: bool,
     lean: bool,
 ) -> Iterator[list[Statement]]:
-    """The statements of :func:`transaction_size` whole scenarios, one transaction each.
+    """The statements of whole scenarios, one transaction each, packed up to
+    :func:`transaction_size` entities.
 
     Each transaction's rows are made when it is next (a generator): while the server writes
     one, the next is prepared. Every CREATE is checked against the relationships it must make:
     HIT and OF per Impact, one TRANSMITS per edge, one SHOCKS per source.
     """
-    size = transaction_size()
     unit = suffix(info.unit)
     keys = info.keys
-    ids = scenarios[[*keys, "id"]].assign(chunk=np.arange(len(scenarios)) // size)
+    ids = scenarios[[*keys, "id"]]
     hits = impacts.merge(ids, on=keys, how="inner")
     edges = transmitted.merge(ids, on=keys, how="inner")
+    # Each scenario's entities before the lean rule (an Impact with HIT and OF per country hit,
+    # a TRANSMITS per hop, the Scenario, SHOCKS and INCLUDES), then consecutive scenarios
+    # packed: a transaction starts where the running total passes a multiple of the budget.
+    entities = (
+        3 * hits["id"].value_counts().reindex(ids["id"], fill_value=0).to_numpy()
+        + edges["id"].value_counts().reindex(ids["id"], fill_value=0).to_numpy()
+        + 3
+    )
+    before = np.cumsum(entities) - entities
+    chunks = before // transaction_size()
+    starts = np.flatnonzero(np.diff(chunks, prepend=-1))
+    number_of = dict(zip(ids["id"].tolist(), chunks.tolist(), strict=True))
+    hits["chunk"] = hits["id"].map(number_of)
+    edges["chunk"] = edges["id"].map(number_of)
     hit_parts = dict(tuple(hits.groupby("chunk", sort=False)))
     edge_parts = dict(tuple(edges.groupby("chunk", sort=False)))
-    for number, start in enumerate(range(0, len(scenarios), size)):
-        stop = min(start + size, len(scenarios))
+    for start, stop in zip(starts.tolist(), [*starts[1:].tolist(), len(scenarios)], strict=True):
+        number = int(chunks[start])
         chunk = scenarios.iloc[start:stop]
         cascades = _cascades(
             chunk,
@@ -738,7 +771,7 @@ def _units(
             (UPSERT_SCENARIOS, {"rows": upserts}, None),
             (DELETE_CASCADES, {"ids": ids}, None),
             (CREATE_SHOCKS, {"rows": shocks}, len(shocks)),
-            (CREATE_CASCADES, {"scenarios": parts, "codes": codes}, created),
+            (CREATE_CASCADES[Unit.of(info.unit)], {"scenarios": parts, "codes": codes}, created),
             *([(CREATE_STARVES, {"rows": starves}, len(starves))] if starves else []),
         ]
 
@@ -854,6 +887,8 @@ def write_sweep(
     counting = threading.Lock()
 
     def committed(unit: Sequence[Statement]) -> None:
+        if unit[0][0] is not UPSERT_SCENARIOS:
+            return  # a unit of summary rows
         ids = unit[1][1]["ids"]  # DELETE_CASCADES's: the unit's scenarios
         with counting:
             written.extend(ids)
@@ -863,28 +898,32 @@ def write_sweep(
     finishing = False
     try:
         with exclusive(store, run_lease(info.id), holder):
-            store.execute(BEGIN_RUN, id=info.id, props=_run_props(info, runs, created))
+            store.write_unit(
+                [
+                    (BEGIN_RUN, {"id": info.id, "props": _run_props(info, runs, created)}, None),
+                    *((c, {"run_id": info.id}, None) for c in DELETE_SUMMARIES),
+                ]
+            )
+            # The summary rows go with the scenarios, transactions of their own in the same
+            # pool: only a complete run is read, so they need not commit with its status.
+            summaries: list[list[Statement]] = []
+            if tables is not None and RunKind(info.kind).has_tables:
+                summaries = [
+                    [(cypher, {"rows": rows[i : i + SUMMARY_BATCH]}, None)]
+                    for cypher, rows in _summary_rows(tables, info, country_names(store))
+                    for i in range(0, len(rows), SUMMARY_BATCH)
+                ]
             store.write_units(
-                _units(scenarios, impacts, transmitted, info, drawn, lean),
+                itertools.chain(
+                    _units(scenarios, impacts, transmitted, info, drawn, lean), summaries
+                ),
                 workers=write_workers(),
                 progress=committed,
             )
-            summaries: list[tuple[str, list[dict[str, Any]]]] = []
-            if tables is not None and RunKind(info.kind).has_tables:
-                names = country_names(store)
-                summaries = _summary_rows(tables, info, names)
             finish: list[Statement] = [
-                (INCLUDE_SCENARIOS, {"run_id": info.id, "ids": list(scenarios["id"])}, None)
+                (INCLUDE_SCENARIOS, {"run_id": info.id, "ids": list(scenarios["id"])}, None),
+                (FINISH_RUN, {"id": info.id, "now": now(), "n_scenarios": len(scenarios)}, None),
             ]
-            finish += [(c, {"run_id": info.id}, None) for c in DELETE_SUMMARIES]
-            for cypher, rows in summaries:
-                finish += [
-                    (cypher, {"rows": rows[i : i + SUMMARY_BATCH]}, None)
-                    for i in range(0, len(rows), SUMMARY_BATCH)
-                ]
-            finish.append(
-                (FINISH_RUN, {"id": info.id, "now": now(), "n_scenarios": len(scenarios)}, None)
-            )
             finishing = True
             store.write_unit(finish)
     except BaseException as exc:
