@@ -3,9 +3,9 @@
 A network, a sweep and every stored number is in exactly one unit: gross metric tonnes (``t``),
 tonnes of contained metal (``t_metal``) or US dollars (``USD``). The names of stored properties
 (``demand_loss_t`` / ``demand_loss_usd`` / ``demand_loss_t_metal``, ``tonnes`` / ``value_usd`` /
-``metal_t`` on TRADES), the default failure threshold, the labels of tables and figures and the
-largest magnitude a loader accepts all come from here, so a module never translates a unit by
-hand.
+``metal_t`` on TRADES), the default failure threshold, the floor of the ``share-1pct`` rule,
+the labels of tables and figures and the largest magnitude a loader accepts all come from here,
+so a module never translates a unit by hand.
 
 This module imports nothing of critmin: every layer can use it.
 
@@ -79,6 +79,36 @@ class Unit(StrEnum):
     def default_fail_abs(self) -> float:
         """``fail_abs`` when none is given: 1 kg in tonnes (gross or metal), 1,000 USD."""
         return 1_000.0 if self is Unit.USD else 1e-3
+
+    @property
+    def failure_floor(self) -> float:
+        """The absolute floor of the ``share-1pct`` failure rule: a loss at or below it is never a
+        failure, whatever share of a country's consumption it is.
+
+        1 t, gross or of contained metal: a country that buys a few kilograms is not a failure
+        when it loses them. In USD the floor is 10,000 USD, about the value of 1 t at the
+        bundled data's median unit value (about 20,000 USD/t over its 3,300 flows of 2024:
+        graphite 250490 about 4,900, nickel 750210 18,500, lithium 283691 21,000, cobalt 282200
+        23,800), rounded down to a power of ten so that it reads as the order of magnitude it
+        is. It is a fixed figure rather than each network's own median so that the same rule
+        gives the same threshold on every commodity and year. A material far dearer than that
+        (HS 811292, gallium and germanium, about 245,000 USD/t) restates it in its scenario
+        file (``fail_abs``), and every output prints the floor it applied.
+
+        >>> [Unit(u).amount(Unit(u).failure_floor) for u in ("t", "t_metal", "USD")]
+        ['1 t', '1 t contained metal', '10,000 USD']
+        """
+        return 10_000.0 if self is Unit.USD else 1.0
+
+    def amount(self, value: float) -> str:
+        """``value`` with its unit, as outputs print a threshold: whole numbers with thousands
+        separators, others with up to six significant digits.
+
+        >>> Unit.TONNES.amount(0.001), Unit.USD.amount(300_000), Unit.METAL.amount(2.5)
+        ('0.001 t', '300,000 USD', '2.5 t contained metal')
+        """
+        number = f"{value:,.0f}" if value >= 1 and float(value).is_integer() else f"{value:,.6g}"
+        return f"{number} {'t' if self is Unit.TONNES else self.label}"
 
     @property
     def max_flow(self) -> float:

@@ -5,6 +5,7 @@ and `simulate --stockpile` stores what the simulator draws."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -15,10 +16,12 @@ from critmin.cli.main import app
 from critmin.loader.commodities import find_group
 from critmin.pipeline import networks, run_sweep
 from critmin.policy import read_scenario, run_policy
+from critmin.policy.run import rank_by_share
 from critmin.simulator import Shock, Stockpile, simulate, stock_needed
 from critmin.store.graph import GraphStore
 from critmin.store.networks import read_panel
-from critmin.store.scenario_reads import find_run
+from critmin.store.scenario_reads import find_run, policy_stock
+from critmin.units import Unit
 
 pytestmark = pytest.mark.integration
 
@@ -76,25 +79,67 @@ def test_every_scenario_file_runs_on_the_demo_graph_and_is_stored(demo_store: Gr
     assert find_run(demo_store, "cobalt_oxides")["kind"] == "study"
 
 
+#: The failure rule as every policy output states it: the floor with its unit, the share.
+STATED_RULE = re.compile(
+    r"failure rule (?P<rule>[\w-]+) \(failed: loss > (?P<floor>[\d,.]+) (?P<unit>t contained "
+    r"metal|t|USD)(?: and > (?P<share>\d+)% of consumption)?"
+)
+
+
+def _stated_rule(text: str) -> tuple[str, float, Unit, float]:
+    """The rule, its floor, the floor's unit and the share of consumption an output states."""
+    found = STATED_RULE.search(text)
+    assert found, text
+    unit = next(u for u in Unit if Unit.amount(u, 1).endswith(" " + found["unit"]))
+    share = float(found["share"]) / 100 if found["share"] else 0.0
+    return found["rule"], float(found["floor"].replace(",", "")), unit, share
+
+
 def test_scenario_files_count_no_noise_and_lose_at_most_their_consumption(
     demo_store: GraphStore,
 ) -> None:
-    """Under the rule each file states, no failure is a loss below it; under the physical
-    preset (every bundled file's) no country loses more than it consumes plus its reported
-    ``unbalanced``; every output names the preset and the rule."""
+    """Under the rule each file states, in the file's unit, no failure is a loss below it, and
+    every loss above it is one (both in the run's table and in what the report reads from the
+    graph); under the physical preset (every bundled file's) no country loses more than it
+    consumes plus its reported ``unbalanced``; every output names the preset and the rule."""
     for path in FILES:
         sc = read_scenario(path)
-        outcome = run_policy(demo_store, sc, write=False)
+        outcome = run_policy(demo_store, sc)
         params, table = outcome.parameters, outcome.countries
         assert outcome.preset == "physical" and sc.failure_rule == "share-1pct", path.name
         assert "preset physical" in outcome.caption()
-        assert f"failure rule {sc.failure_rule} (failed: loss > " in outcome.caption()
+        rule, floor, unit, share = _stated_rule(outcome.caption())
+        assert rule == sc.failure_rule and unit == Unit.of(outcome.panel.unit), path.name
+        assert _stated_rule(outcome.failure_text()) == (rule, floor, unit, share)
+        # The floor is the unit's (1 t, 1 t of metal, 10,000 USD) unless the file restates it.
+        assert sc.parameters.fail_abs is not None or floor == unit.failure_floor, path.name
+        assert share == 0.01 and floor == params["fail_abs"], path.name
         failed = table[table["failed"]]
-        assert (failed["demand_loss"] > params["fail_abs"]).all(), path.name
-        assert (failed["demand_loss"] > params["fail_rel"] * failed["demand"]).all(), path.name
-        # A loss of a kilogram (or under the rule's floor) is never a failure.
-        small = table[table["demand_loss"] <= params["fail_abs"]]
+        assert (failed["demand_loss"] > floor).all(), path.name
+        assert (failed["demand_loss"] > share * failed["demand"]).all(), path.name
+        # A loss of a kilogram (or under the rule's floor) is never a failure...
+        small = table[table["demand_loss"] <= floor]
         assert not small["failed"].any(), path.name
+        # ...and a loss above both thresholds of a country that is not a source always is.
+        sources = {s.source for s in sc.shocks}
+        above = table[
+            (table["demand_loss"] > floor)
+            & (table["demand_loss"] > share * table["demand"])
+            & ~table["country"].isin(sources)
+        ]
+        assert above["failed"].all(), path.name
+        # What the report reads from the graph states the same failures, shares and unbalanced.
+        stored = policy_stock(demo_store, sc.run_id)
+        assert set(stored.loc[stored["failed"], "country"]) == set(failed["country"]), path.name
+        mine = table.set_index("country")
+        for row in stored.itertuples():
+            assert row.demand_loss > floor or not row.failed, (path.name, row.country)
+            if row.demand_loss > 0:
+                assert row.share_of_consumption_lost == pytest.approx(
+                    mine.loc[row.country, "share_of_consumption_lost"], rel=1e-9, nan_ok=True
+                )
+            assert row.unbalanced == pytest.approx(mine.loc[row.country, "unbalanced"], abs=1e-9)
+        assert list(rank_by_share(stored)["country"]) == list(stored["country"]), path.name
         # The consumption cap: L_i <= max(D_i, 0) + unbalanced_i (model.md), up to what the
         # engine settles where it stands: a pending loss at or below eps_pass (1e-9 of the
         # shock) in a round, and the last round's remainder below tol.
@@ -190,5 +235,18 @@ def test_scenario_run_command_prints_failures_draws_and_needs(
     assert "stock drawn" in out and "stored as run policy_importer-alliance-msp-gallium" in out
     for column in ("demand_loss_usd", "stock_drawn_usd", "stock_needed_usd", "months_of_demand"):
         assert column in out
-    assert "failure rule share-1pct (failed: loss > 300000 USD and > 1% of consumption)" in out
+    assert (
+        "failure rule share-1pct (failed: loss > 300,000 USD and > 1% of consumption; fail_abs "
+        "restated, the rule's own: 10,000 USD)"
+    ) in out
     assert "preset physical" in out and "share_of_consumption_lost" in out
+    assert "Countries by share of consumption lost: importer-alliance-msp-gallium" in out
+    # unbalanced is printed where it is not 0 (the JSON keeps the column for every country).
+    payload = json.loads(
+        CliRunner()
+        .invoke(app, ["scenario", "run", str(path), "--no-store", "--format", "json"])
+        .output
+    )
+    rows = pd.DataFrame(payload["rows"])
+    assert {"share_of_consumption_lost", "unbalanced_usd"} <= set(rows.columns)
+    assert ("unbalanced_usd" in out) == bool((rows["unbalanced_usd"] != 0).any())

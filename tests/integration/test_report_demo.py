@@ -24,6 +24,7 @@ from critmin.cli.main import app
 from critmin.policy import read_scenario, run_policy
 from critmin.report import build_report
 from critmin.report.sections.chain import load_chain
+from critmin.report.sections.policy import percent
 from critmin.report.sections.transit import hub_frame
 from critmin.store.graph import GraphStore
 from critmin.store.scenario_reads import (
@@ -137,8 +138,17 @@ def test_policy_section_appears_once_a_policy_run_is_stored(
     # The run names its model, measure and failure rule (contained cobalt, on the fallback).
     assert "model preset physical" in policy and "measure metal" in policy
     assert "failure rule share-1pct (failed: loss > 1 t contained metal" in unescape(policy)
-    first = stock.iloc[0]  # the largest stock needed
-    assert f"{first['country']} " in policy and "stock needed (months of demand)" in policy
+    first = stock.iloc[0]  # the largest share of consumption lost among the failed
+    assert first["failed"] and f"{first['country']} " in policy
+    assert "stock needed (months of demand)" in policy
+    # Ranked by the share of consumption lost, shown as a column, with unit, preset and rule.
+    assert f"Countries by share of consumption lost: {scenario.title}" in policy
+    assert "share of consumption lost" in policy and "preset physical" in policy
+    assert percent(first["share_of_consumption_lost"]) in policy
+    failed = stock[stock["failed"]]
+    shares = failed["share_of_consumption_lost"].dropna().to_numpy()
+    assert (shares[:-1] >= shares[1:]).all()
+    assert ("unbalanced (t contained metal)" in policy) == bool((stock["unbalanced"] != 0).any())
     assert f"Policy scenario {scenario.name}" in _text(_section(html, "findings"))
 
 

@@ -87,6 +87,10 @@ def test_grid_always_holds_the_default_point() -> None:
     assert point.parameters("t").fail_rel == 0.01
     physical = GridPoint(0.8, 0.0, "share-1pct", 1.0, "metal", "physical").parameters("t_metal")
     assert (physical.preset, physical.fail_abs, physical.fail_rel) == ("physical", 1.0, 0.01)
+    # share-1pct's floor is per unit (Unit.failure_floor): 1 t, 10,000 USD, times the scale.
+    share = GridPoint(0.8, 0.0, "share-1pct", 10.0, "value")
+    assert (share.parameters("USD").fail_abs, share.parameters("t").fail_abs) == (1e5, 10.0)
+    assert "share-1pct: 1 t, 1 t contained metal or 10,000 USD" in Grid().describe()
 
 
 def test_physical_points_equal_a_plain_sweep_under_the_physical_preset(

@@ -13,6 +13,7 @@ from critmin.cli.main import app
 from critmin.errors import CritminError
 from critmin.policy import ScenarioFileError, list_scenarios, read_scenario
 from critmin.simulator import Stockpile
+from critmin.simulator.scenario import FAILURE_PRESETS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -272,7 +273,20 @@ def test_files_run_the_physical_preset_unless_they_say_paper(tmp_path: Path) -> 
     )
     assert paper.parameters.preset == "paper" and paper.parameters.fail_rel == 0.01
     share = read_scenario(write(tmp_path, GOOD.replace('"buffer-1pct"', '"share-1pct"')))
-    assert (share.parameters.fail_abs, share.parameters.fail_rel) == (1.0, 0.01)
+    # The rule's floor waits for the network's unit: 1 t, 1 t of metal or 10,000 USD.
+    assert (share.parameters.fail_abs, share.parameters.fail_rel) == (None, 0.01)
+    rule = FAILURE_PRESETS[share.failure_rule]
+    floors = {u: rule.applied(share.parameters, u).fail_abs for u in ("t", "t_metal", "USD")}
+    assert floors == {"t": 1.0, "t_metal": 1.0, "USD": 10_000.0}
+    restated = read_scenario(
+        write(
+            tmp_path,
+            GOOD.replace('"buffer-1pct"', '"share-1pct"').replace(
+                "[parameters]", "[parameters]\nfail_abs = 300000.0"
+            ),
+        )
+    )
+    assert rule.applied(restated.parameters, "USD").fail_abs == 300_000.0
 
 
 def test_days_of_demand_own_modes_and_a_fallback_are_read(tmp_path: Path) -> None:

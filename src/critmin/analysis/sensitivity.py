@@ -47,7 +47,6 @@ from critmin.defaults import DEFAULT_SHOCKS
 from critmin.loader.commodities import CommodityGroup
 from critmin.simulator.network import TradeNetwork
 from critmin.simulator.scenario import (
-    DEFAULT_FAIL_ABS,
     FAILURE_PRESETS,
     PRESETS,
     Parameters,
@@ -95,8 +94,8 @@ def alpha_values(count: int = 5, low: float = 0.5, high: float = 0.9) -> tuple[f
 
 ALPHAS = alpha_values()
 ABSORBS = (0.0, 0.2)
-#: ``fail_abs`` as a multiple of the failure rule's threshold in the network's unit (for the
-#: presets, the unit's tiny threshold: 0.001 t or 1,000 USD): a decade each way.
+#: ``fail_abs`` as a multiple of the failure rule's threshold in the network's unit
+#: (:meth:`~critmin.simulator.scenario.FailureRule.fail_abs`): a decade each way.
 FAIL_ABS_SCALES = (0.1, 1.0, 10.0)
 #: How a variant reads each year's flows (see :func:`read_variants`).
 DATA_VARIANTS = ("value", "tonnes", "tonnes_dropped")
@@ -208,29 +207,27 @@ class GridPoint:
 
     def parameters(self, unit: str) -> Parameters:
         """The point's cascade parameters for a network in ``unit`` (model defaults elsewhere)."""
-        preset = FAILURE_PRESETS[self.rule]
-        threshold = preset.get("fail_abs")
-        base = DEFAULT_FAIL_ABS[unit] if threshold is None else float(threshold)
+        rule = FAILURE_PRESETS[self.rule]
         return Parameters.from_preset(
             self.preset,
             alpha=self.alpha,
             absorb=self.absorb,
-            fail_abs=self.fail_abs_scale * base,
-            fail_rel=_fail_rel(self.rule),
+            fail_abs=self.fail_abs_scale * rule.fail_abs(unit),
+            fail_rel=rule.fail_rel,
         )
 
 
 def _default_rule() -> str:
     """The preset that the model's default parameters are."""
     defaults = Parameters()
-    for name, preset in FAILURE_PRESETS.items():
-        if preset.get("fail_abs") is None and preset.get("fail_rel", 0.0) == defaults.fail_rel:
+    for name, rule in FAILURE_PRESETS.items():
+        if not rule.floor and rule.fail_rel == defaults.fail_rel:
             return name
     raise LookupError("no failure-rule preset matches the default parameters")
 
 
-#: The largest ``fail_abs`` multiple: in every unit, scale x the unit's threshold stays within
-#: the largest flow a loader accepts (1e10 t at 0.001 t, 1e13 USD at 1,000 USD).
+#: The largest ``fail_abs`` multiple: in every unit, scale x the unit's tiny threshold stays
+#: within the largest flow a loader accepts (1e10 t at 0.001 t, 1e13 USD at 1,000 USD).
 MAX_FAIL_ABS_SCALE = min(unit.max_flow / unit.default_fail_abs for unit in Unit)
 
 
@@ -301,18 +298,30 @@ class Grid:
 
     def describe(self) -> str:
         """The grid in one line, for captions."""
-        rules = ", ".join(f"{r} (fail_rel={_fail_rel(r):g})" for r in self.rules)
+        rules = ", ".join(f"{r} (fail_rel={FAILURE_PRESETS[r].fail_rel:g})" for r in self.rules)
         scales = "/".join(f"x{s:g}" for s in self.fail_abs_scales)
         return (
             f"preset {'/'.join(self.presets)}; alpha {_values(self.alphas)}; absorb "
-            f"{_values(self.absorbs)}; failure rules "
-            f"{rules}; fail_abs {scales} of the rule's threshold in each year's unit "
-            "(0.001 t or 1,000 USD; share-1pct: 1 unit)"
+            f"{_values(self.absorbs)}; failure rules {rules}; fail_abs {scales} of the rule's "
+            f"threshold in each year's unit ({rule_thresholds(self.rules)})"
         )
 
 
-def _fail_rel(rule: str) -> float:
-    return float(FAILURE_PRESETS[rule].get("fail_rel") or 0.0)
+def rule_thresholds(rules: Iterable[str]) -> str:
+    """The absolute threshold of each failure rule in every unit, from
+    :meth:`~critmin.simulator.scenario.FailureRule.fail_abs` (rules alike grouped).
+
+    >>> for part in rule_thresholds(["any-loss", "buffer-1pct", "share-1pct"]).split("; "):
+    ...     print(part)
+    any-loss, buffer-1pct: 0.001 t, 0.001 t contained metal or 1,000 USD
+    share-1pct: 1 t, 1 t contained metal or 10,000 USD
+    """
+    by_text: dict[str, list[str]] = {}
+    for name in rules:
+        units = (Unit.TONNES, Unit.METAL, Unit.USD)
+        amounts = [u.amount(FAILURE_PRESETS[name].fail_abs(u)) for u in units]
+        by_text.setdefault(f"{', '.join(amounts[:-1])} or {amounts[-1]}", []).append(name)
+    return "; ".join(f"{', '.join(names)}: {text}" for text, names in by_text.items())
 
 
 def _with(values: Iterable[float], default: float) -> tuple[float, ...]:
@@ -586,7 +595,7 @@ def sensitivity(
             "alpha": [p.alpha for p in points],
             "absorb": [p.absorb for p in points],
             "failure_rule": [p.rule for p in points],
-            "fail_rel": [_fail_rel(p.rule) for p in points],
+            "fail_rel": [FAILURE_PRESETS[p.rule].fail_rel for p in points],
             "fail_abs_scale": [p.fail_abs_scale for p in points],
             "is_default": [i == default for i in range(len(points))],
         }

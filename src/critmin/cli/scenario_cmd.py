@@ -69,7 +69,12 @@ def run(
             )
     u = suffix(unit)
     quantities = ("demand", "demand_loss", "unbalanced", "stock_drawn", "stock_needed")
-    table = outcome.countries.rename(columns={c: f"{c}_{u}" for c in quantities})
+    countries, caption = outcome.countries, outcome.caption()
+    if fmt is Format.table and not (countries["unbalanced"] != 0).any():
+        # Only inconsistent data produce it: the printed table shows it where it is not 0.
+        countries = countries.drop(columns="unbalanced")
+        caption += "; unbalanced is 0 for every country (column left out)"
+    table = countries.rename(columns={c: f"{c}_{u}" for c in quantities})
     context = {
         "scenario": scenario.name,
         "file": scenario.path.name,
@@ -88,8 +93,9 @@ def run(
     emit(
         table,
         fmt,
-        title=f"Exposed countries: {scenario.name} (preset {outcome.preset})",
-        caption=outcome.caption(),
+        title=f"Countries by share of consumption lost: {scenario.name} (preset "
+        f"{outcome.preset}, {unit})",
+        caption=caption,
         context=context,
         limit=rows,
         out=out,

@@ -183,8 +183,8 @@ def sensitivity_command(
     fail_abs_scale: Annotated[
         list[float] | None,
         typer.Option(
-            help="fail_abs as a multiple of the unit's threshold, 0.001 t or 1,000 USD (repeat); "
-            "default 0.1, 1 and 10."
+            help="fail_abs as a multiple of the rule's threshold in the unit: 0.001 t or 1,000 "
+            "USD, for share-1pct 1 t or 10,000 USD (repeat); default 0.1, 1 and 10."
         ),
     ] = None,
     data: Annotated[

@@ -95,13 +95,16 @@ def stock_needed(
             alpha=alpha,
             absorb=absorb,
             supplier_cap=supplier_cap,
-            fail_abs=FAILURE_PRESETS[failure_rule]["fail_abs"] if fail_abs is None else fail_abs,
-            fail_rel=FAILURE_PRESETS[failure_rule]["fail_rel"],
+            fail_abs=fail_abs,
+            fail_rel=FAILURE_PRESETS[failure_rule].fail_rel,
         ),
     )
     with open_store(uri, user, password, database) as store:
         table, context = stock_needed_table(
-            store, study, [c.strip().upper() for c in country] if country else None
+            store,
+            study,
+            [c.strip().upper() for c in country] if country else None,
+            failure_rule=failure_rule,
         )
     unit = str(context["unit"])
     u = suffix(unit)
@@ -111,8 +114,7 @@ def stock_needed(
     caption = (
         f"{context['commodity']} {context['year']}, unit {unit}; shocks {context['shocks']}"
         + (f"; stockpiles {context['stockpiles']}" if context["stockpiles"] else "")
-        + f"; failure rule {failure_rule} (a loss above threshold_{u} fails: fail_abs="
-        f"{context['fail_abs']:g} {unit}, fail_rel={context['fail_rel']:g}); "
+        + f"; {context['failure_text']}, i.e. a loss above threshold_{u}; "
         f"alpha={context['alpha']:g}, absorb={context['absorb']:g}, "
         f"supplier_cap={context['supplier_cap']}; stock_needed: the smallest stockpile with "
         "which the country does not fail (others keep theirs); months_of_demand = "

@@ -558,11 +558,8 @@ class _Checker:
                 table["fail_rel"],
                 "the failure rule sets fail_rel; give failure_rule or fail_rel, not both",
             )
-        merged = {
-            **PRESETS[model],
-            **{k: v for k, v in preset.items() if v is not None},
-            **table,
-        }
+        # The rule's fail_abs depends on the network's unit: the run applies it (FailureRule).
+        merged = {**PRESETS[model], "fail_rel": preset.fail_rel, **table}
         try:
             return Parameters(**merged)
         except (TypeError, ValueError) as exc:

@@ -24,7 +24,7 @@ from critmin.pipeline import run_info, study_panel, year_network
 from critmin.policy.files import PolicyScenario, ScenarioFileError, read_scenario
 from critmin.simulator import Shock, TradeNetwork, simulate, stock_needed
 from critmin.simulator.result import run_record
-from critmin.simulator.scenario import preset_of
+from critmin.simulator.scenario import FAILURE_PRESETS, preset_of
 from critmin.store.graph import GraphStore
 from critmin.store.networks import (
     NoTradeData,
@@ -36,36 +36,54 @@ from critmin.store.networks import (
 from critmin.store.scenario_reads import suffix
 from critmin.store.scenario_writes import forget_run, save_stock_needed, write_sweep
 from critmin.study import InvalidParameters, Study
-from critmin.units import Unit
 
 __all__ = [
     "PolicyOutcome",
     "StockNeededError",
     "consumption_share",
     "failure_rule_text",
+    "rank_by_share",
     "run_policy",
     "stock_needed_table",
 ]
 
 
 def failure_rule_text(rule: str, parameters: Mapping[str, Any], unit: str) -> str:
-    """The failure rule in words, as every policy output states it.
+    """The failure rule in words, as every policy output states it (the rule's own
+    :meth:`~critmin.simulator.scenario.FailureRule.text`).
 
     >>> failure_rule_text("share-1pct", {"fail_abs": 1.0, "fail_rel": 0.01}, "t_metal")
     'failure rule share-1pct (failed: loss > 1 t contained metal and > 1% of consumption)'
     >>> failure_rule_text("any-loss", {"fail_abs": 0.001, "fail_rel": 0.0}, "t")
-    'failure rule any-loss (failed: loss > 0.001 tonnes)'
+    'failure rule any-loss (failed: loss > 0.001 t)'
     """
-    text = f"failure rule {rule} (failed: loss > {parameters['fail_abs']:g} {Unit.of(unit).label}"
-    if parameters["fail_rel"] > 0:
-        text += f" and > {parameters['fail_rel']:.0%} of consumption"
-    return text + ")"
+    return FAILURE_PRESETS[rule].text(parameters, unit)
 
 
 def consumption_share(loss: pd.Series, demand: pd.Series) -> pd.Series:
     """``loss / demand`` where the country consumes something (``demand > 0``), else NaN."""
     share = loss / demand.where(demand > 0)
     return share.astype(float)
+
+
+def rank_by_share(countries: pd.DataFrame) -> pd.DataFrame:
+    """A policy run's countries as every output ranks them: by ``year``, the ``failed`` first,
+    each group by ``share_of_consumption_lost`` (largest first, blanks last: countries that
+    consume nothing), then by ``demand_loss``.
+
+    >>> table = pd.DataFrame({"year": [2024] * 3, "country": ["A", "B", "C"],
+    ...     "failed": [False, True, False], "share_of_consumption_lost": [float("nan"), 0.2, 0.5],
+    ...     "demand_loss": [9.0, 1.0, 2.0]})
+    >>> list(rank_by_share(table)["country"])
+    ['B', 'C', 'A']
+    """
+    ranked = countries.sort_values(
+        ["year", "failed", "share_of_consumption_lost", "demand_loss"],
+        ascending=[True, False, False, False],
+        na_position="last",
+        kind="stable",
+    )
+    return ranked.reset_index(drop=True)
 
 
 @dataclass
@@ -183,7 +201,7 @@ def run_policy(
     sc, fallback_note = _basis(store, sc)
     study = sc.study.with_years(_years(store, find_group(sc.commodity), sc))
     group, panel = study_panel(store, study)
-    params = study.parameters.resolved(panel.unit).as_dict()
+    params = FAILURE_PRESETS[sc.failure_rule].applied(study.parameters, panel.unit).as_dict()
     started = time.perf_counter()
     shocks = list(study.events)
     years = panel.years
@@ -224,13 +242,13 @@ def run_policy(
                 "failed": result.failed[hit].to_numpy(),
             }
         )
-        unbalanced = result.unbalanced.reindex(frame["country"]).fillna(0.0).to_numpy()
+        frame["unbalanced"] = result.unbalanced.reindex(frame["country"]).fillna(0.0).to_numpy()
         impacts.append(frame.assign(**keys)[["year", "sources", "fraction", *frame.columns]])
         moved = result.transmitted
         moved = moved[moved["quantity"] > study.keep_share * result.initial_shock]
         edges.append(moved.assign(**keys)[["year", "sources", "fraction", *moved.columns]])
         demand = pd.Series(network.demand_array, index=network.countries)
-        table = frame.assign(unbalanced=unbalanced).merge(
+        table = frame.merge(
             needed[["country", "stock_needed", "months_of_demand"]], on="country", how="outer"
         )
         table["demand"] = demand.reindex(table["country"]).to_numpy()
@@ -252,12 +270,7 @@ def run_policy(
         share_of_consumption_lost=consumption_share(countries["demand_loss"], countries["demand"]),
         unbalanced=countries["unbalanced"].fillna(0.0),
     )
-    countries = countries.sort_values(
-        ["year", "failed", "share_of_consumption_lost", "demand_loss"],
-        ascending=[True, False, False, False],
-        na_position="last",
-    )
-    countries = countries[
+    countries = rank_by_share(countries)[
         [
             "year",
             "country",
@@ -402,14 +415,20 @@ def _store(
 
 
 def stock_needed_table(
-    store: GraphStore, study: Study, countries: Sequence[str] | None = None
+    store: GraphStore,
+    study: Study,
+    countries: Sequence[str] | None = None,
+    *,
+    failure_rule: str = "any-loss",
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The stock each country would have needed not to fail in one scenario of a stored year.
 
     ``study`` names one year (or none: the latest with data), one shock size, the sources cut
-    together (or its ``events``), targets, stockpiles and parameters. Returns the table of
+    together (or its ``events``), targets, stockpiles and parameters; failure is judged by
+    ``failure_rule`` (:data:`~critmin.simulator.scenario.FAILURE_PRESETS`) in the year's unit,
+    with the study's ``fail_abs`` where it gives one. Returns the table of
     :func:`~critmin.simulator.stock_needed` (with ``name``) and its context (commodity, year,
-    unit, shocks, stockpiles, every parameter).
+    unit, shocks, stockpiles, every parameter, ``failure_text``).
     """
     group = find_group(study.commodity)
     available = available_years(store, group)
@@ -421,7 +440,7 @@ def stock_needed_table(
     group, panel = study_panel(store, study.with_years(chosen))
     year = chosen[0]
     network = year_network(panel, year)
-    params = study.parameters.resolved(panel.unit).as_dict()
+    params = FAILURE_PRESETS[failure_rule].applied(study.parameters, panel.unit).as_dict()
     shocks = list(study.events) or [
         Shock(source, study.shocks[0], study.targets) for source in study.sources or ()
     ]
@@ -442,6 +461,7 @@ def stock_needed_table(
             for s in shocks
         ),
         "stockpiles": ", ".join(study.stockpile_texts()),
+        "failure_text": failure_rule_text(failure_rule, params, panel.unit),
         **params,
     }
     return table, context

@@ -20,6 +20,7 @@ __all__ = [
     "MODES",
     "PRESETS",
     "SUPPLIER_CAPS",
+    "FailureRule",
     "Parameters",
     "Plan",
     "Shock",
@@ -52,18 +53,78 @@ LATER_FIELDS = {"demand_cap": "none"}
 #: ``fail_abs`` when the caller gives none: 1 kg for tonnes, 1,000 USD for values.
 DEFAULT_FAIL_ABS = {unit.value: unit.default_fail_abs for unit in Unit}
 
-#: The failure rules of docs/model.md ("Failure-rule presets") by name, as ``fail_abs`` and
-#: ``fail_rel`` for :class:`Parameters` (``fail_abs=None``: the unit's tiny threshold).
-#: ``any-loss`` (the default) fails a country on any loss; ``buffer-1pct`` only on unmet
-#: demand above 1% of its demand (the buffer rule of Fosch et al.'s food-trade code);
-#: ``share-1pct``, the policy files' rule, on a loss above 1% of its consumption *and* above
-#: 1 unit of the network (1 t gross or of contained metal), so that a kilogram lost by a
-#: country that consumes a few kilograms is not counted (a file measured in USD states its own
-#: ``fail_abs`` in USD beside the rule).
-FAILURE_PRESETS: dict[str, dict[str, float | None]] = {
-    "any-loss": {"fail_abs": None, "fail_rel": 0.0},
-    "buffer-1pct": {"fail_abs": None, "fail_rel": 0.01},
-    "share-1pct": {"fail_abs": 1.0, "fail_rel": 0.01},
+
+@dataclass(frozen=True)
+class FailureRule:
+    """A failure rule of docs/model.md ("Failure-rule presets"), by name in
+    :data:`FAILURE_PRESETS`: a country fails on a loss above an absolute threshold and, where it
+    consumes, above ``fail_rel`` of its consumption.
+
+    The absolute threshold depends on the network's unit, so a rule holds the choice and a unit
+    turns it into a number (:meth:`fail_abs`): the unit's tiny threshold
+    (:attr:`~critmin.units.Unit.default_fail_abs`, 1 kg or 1,000 USD) or, with ``floor``, its
+    floor (:attr:`~critmin.units.Unit.failure_floor`, 1 t or 10,000 USD).
+
+    Examples
+    --------
+    >>> rule = FAILURE_PRESETS["share-1pct"]
+    >>> rule.fail_abs("t_metal"), rule.fail_abs("USD"), FAILURE_PRESETS["any-loss"].fail_abs("t")
+    (1.0, 10000.0, 0.001)
+    >>> rule.text(rule.applied(Parameters(), "USD"), "USD")
+    'failure rule share-1pct (failed: loss > 10,000 USD and > 1% of consumption)'
+    >>> restated = rule.text(rule.applied(Parameters(fail_abs=300_000), "USD"), "USD")
+    >>> for part in restated.split("; "):
+    ...     print(part)
+    failure rule share-1pct (failed: loss > 300,000 USD and > 1% of consumption
+    fail_abs restated, the rule's own: 10,000 USD)
+    """
+
+    name: str
+    fail_rel: float
+    #: The absolute threshold is the unit's floor rather than its tiny threshold.
+    floor: bool = False
+
+    def fail_abs(self, unit: str) -> float:
+        """The rule's absolute threshold for a network measured in ``unit``."""
+        measured = Unit.of(unit)
+        return measured.failure_floor if self.floor else measured.default_fail_abs
+
+    def applied(self, parameters: Parameters, unit: str) -> Parameters:
+        """``parameters`` under this rule for a network in ``unit``: the rule's ``fail_rel``,
+        and its ``fail_abs`` unless ``parameters`` give their own (a scenario file that restates
+        the floor, ``--fail-abs``)."""
+        fail_abs = self.fail_abs(unit) if parameters.fail_abs is None else parameters.fail_abs
+        return replace(parameters, fail_abs=fail_abs, fail_rel=self.fail_rel)
+
+    def text(self, parameters: Parameters | Mapping[str, Any], unit: str) -> str:
+        """The rule in words as ``parameters`` (resolved) apply it in ``unit``, with its
+        thresholds and unit; a ``fail_abs`` that is not the rule's own says so."""
+        values = parameters.as_dict() if isinstance(parameters, Parameters) else parameters
+        measured = Unit.of(unit)
+        fail_abs, fail_rel = float(values["fail_abs"]), float(values["fail_rel"])
+        text = f"failure rule {self.name} (failed: loss > {measured.amount(fail_abs)}"
+        if fail_rel > 0:
+            text += f" and > {fail_rel:.0%} of consumption"
+        own = self.fail_abs(measured)
+        if not math.isclose(fail_abs, own, rel_tol=1e-12):
+            text += f"; fail_abs restated, the rule's own: {measured.amount(own)}"
+        return text + ")"
+
+
+#: The failure rules of docs/model.md ("Failure-rule presets") by name. ``any-loss`` (the
+#: default) fails a country on any loss above the unit's tiny threshold; ``buffer-1pct`` only
+#: on unmet demand above 1% of its demand too (the buffer rule of Fosch et al.'s food-trade
+#: code); ``share-1pct``, the policy files' rule, on a loss above 1% of its consumption *and*
+#: above the unit's floor (1 t gross or of contained metal, 10,000 USD:
+#: :attr:`~critmin.units.Unit.failure_floor`), so that a kilogram lost by a country that
+#: consumes a few kilograms is not counted.
+FAILURE_PRESETS: dict[str, FailureRule] = {
+    rule.name: rule
+    for rule in (
+        FailureRule("any-loss", 0.0),
+        FailureRule("buffer-1pct", 0.01),
+        FailureRule("share-1pct", 0.01, floor=True),
+    )
 }
 
 

@@ -88,6 +88,8 @@ POLICY_STOCK_COLUMNS = [
     "year",
     "country",
     "demand_loss",
+    "share_of_consumption_lost",
+    "unbalanced",
     "stock_drawn",
     "failed",
     "stock_needed",
@@ -534,9 +536,12 @@ WITH s, h, coalesce(h.demand_loss_t, h.demand_loss_t_metal, h.demand_loss_usd, 0
      coalesce(h.stock_needed_t, h.stock_needed_t_metal, h.stock_needed_usd, 0.0) AS needed
 WHERE loss > 0 OR drawn > 0 OR needed > 0
 RETURN s.id AS scenario, s.year AS year, h.iso3 AS country, loss AS demand_loss,
+       h.relative_loss AS share_of_consumption_lost,
+       coalesce(h.unbalanced_t, h.unbalanced_t_metal, h.unbalanced_usd, 0.0) AS unbalanced,
        drawn AS stock_drawn, coalesce(h.failed, false) AS failed, needed AS stock_needed,
        h.stock_needed_months AS stock_needed_months, s.unit AS unit
-ORDER BY year, needed DESC, loss DESC, country
+ORDER BY year, failed DESC, coalesce(share_of_consumption_lost, -1.0) DESC, demand_loss DESC,
+         country
 """
 
 
@@ -560,9 +565,12 @@ def scenario_cascade(store: GraphStore, scenario_id: str) -> tuple[pd.DataFrame,
 
 def policy_stock(store: GraphStore, run_id: str) -> pd.DataFrame:
     """Per scenario (year) of a policy run, every country it hurt or that drew on a stock:
-    demand loss, stock drawn, failed, the stock it needed not to fail (0 when it did not fail)
-    in the scenario's ``unit`` and in months of its demand. Columns
-    :data:`POLICY_STOCK_COLUMNS`; the largest need first within a year; empty when none."""
+    demand loss, the share of its consumption lost (``relative_loss``, null where it consumes
+    nothing), ``unbalanced``, stock drawn, failed, the stock it needed not to fail (0 when it
+    did not fail) in the scenario's ``unit`` and in months of its demand. Columns
+    :data:`POLICY_STOCK_COLUMNS`; within a year the failed countries first, each group by the
+    share of its consumption lost (as :func:`critmin.policy.run.rank_by_share`); empty when
+    none."""
     check_schema(store)
     frame = store.query(POLICY_STOCK, run_id=run_id)
     if frame.empty:
