@@ -41,13 +41,15 @@ def _summary(study: Study, stock: pd.DataFrame) -> str:
         failed = rows[rows["failed"].astype(bool)]
         needed = float(rows["stock_needed"].sum())
         text = f"in {year}, {len(failed)} countries failed"
-        shares = rows.dropna(subset=["share_of_consumption_lost"])
-        if not shares.empty:
-            most = shares.loc[shares["share_of_consumption_lost"].astype(float).idxmax()]
+        # The table's first row: among the failed if any failed, so that a country losing a
+        # few kilograms (all it consumes) does not head the sentence.
+        first = rank_by_share(rows).iloc[0]
+        if pd.notna(first["share_of_consumption_lost"]):
             text += (
-                f"; {study.label(str(most['country']))} lost the largest share of its "
-                f"consumption ({percent(most['share_of_consumption_lost'])}, "
-                f"{format_value(float(most['demand_loss']))} {unit})"
+                f"; {study.label(str(first['country']))} lost the largest share of its "
+                f"consumption{' among them' if len(failed) else ''} "
+                f"({percent(first['share_of_consumption_lost'])}, "
+                f"{format_value(float(first['demand_loss']))} {unit})"
             )
         if len(failed):
             top = failed.sort_values("stock_needed", ascending=False).iloc[0]
@@ -73,6 +75,7 @@ def _run_blocks(study: Study, policy: PolicyRun) -> list[Block]:
     years = ", ".join(str(y) for y in (run.get("years") or []))
     preset = str(run.get("preset") or "paper")
     rule = str(run.get("failure_rule") or "not recorded")
+    stated = rule.removeprefix("failure rule ")  # the item's name says it
     blocks: list[Block] = [
         NoteBlock(
             title=f"{run['title']} ({run['name']})",
@@ -80,7 +83,7 @@ def _run_blocks(study: Study, policy: PolicyRun) -> list[Block]:
                 "scenario file": str(run.get("file") or "not recorded"),
                 "model preset": preset,
                 "measure": str(run.get("measure") or "not recorded"),
-                "failure rule": rule,
+                "failure rule": stated,
                 "command": str(run.get("command") or "not recorded"),
                 "years": years or "not recorded",
                 "stored run": str(run["run_id"]),
