@@ -1242,8 +1242,8 @@ def main() -> None:
             "min_share": 0.01,
             "limit": 10,
             "v1_scenarios_per_transaction": V1_SCENARIOS_PER_TRANSACTION,
-            "v2_scenarios_per_transaction": _writer_setting(
-                "transaction_size", "SCENARIOS_PER_TRANSACTION"
+            "v2_entities_per_transaction": _writer_setting(
+                "transaction_size", "ENTITIES_PER_TRANSACTION"
             ),
             "v2_write_workers": _writer_setting("write_workers", "WRITE_WORKERS"),
         },
