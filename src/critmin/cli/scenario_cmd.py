@@ -70,6 +70,10 @@ def run(
     u = suffix(unit)
     quantities = ("demand", "demand_loss", "unbalanced", "stock_drawn", "stock_needed")
     countries, caption = outcome.countries, outcome.caption()
+    if fmt is Format.table:  # four decimals: a share of 0.99999999 reads as 1, like 1.0
+        countries = countries.assign(
+            share_of_consumption_lost=countries["share_of_consumption_lost"].round(4)
+        )
     if fmt is Format.table and not (countries["unbalanced"] != 0).any():
         # Only inconsistent data produce it: the printed table shows it where it is not 0.
         countries = countries.drop(columns="unbalanced")
