@@ -4,6 +4,7 @@ CLI gives the stage networks computed by hand; reloads are idempotent; a factor 
 
 from __future__ import annotations
 
+import io
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -238,3 +239,32 @@ def test_bundled_sample_magnitudes_match_published_figures(store: GraphStore) ->
     table = panel.inconsistencies()
     for row in table.itertuples():
         assert row.D < 0 and row.largest_exports
+
+
+@pytest.mark.usefixtures("neo4j_env")
+def test_check_totals_compares_a_loaded_release_with_published_totals(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    reference = tmp_path / "totals.csv"
+    header = "year,hs6,world_value_usd,world_qty_tonnes,n_flows\n"
+    # The fixture's 2022 totals, as BACI's yearly aggregates give them (USD, tonnes).
+    reference.write_text(header + "2022,260500,2400000,1200,2\n2022,810520,44400000,4080,5\n")
+    runner = CliRunner()
+    empty = runner.invoke(app, ["load", "check-totals", "--reference", str(reference)])
+    assert empty.exit_code == 2
+    assert "no stored flows of HS 260500, 810520 in 2022-2022" in empty.output
+    _load_fixture(store, tmp_path)
+    ran = runner.invoke(
+        app, ["load", "check-totals", "--reference", str(reference), "--format", "csv"]
+    )
+    assert ran.exit_code == 0, ran.output
+    rows = pd.read_csv(io.StringIO(ran.stdout), comment="#")
+    assert list(rows["ok"]) == [True, True] and list(rows["flows"]) == [2, 5]
+    assert "all 2 years and codes within 2%" in ran.stderr
+    # A release that lost a flow (Zambia's 810520 to China: 5 of 44.4 million USD) differs.
+    reference.write_text(header + "2022,260500,2400000,1200,2\n2022,810520,49400000,4580,6\n")
+    off = runner.invoke(app, ["load", "check-totals", "--reference", str(reference)])
+    assert off.exit_code == 2
+    assert "1 of 2 years and codes differ from totals.csv by more than 2%: 2022 810520" in (
+        " ".join(off.output.split())
+    )

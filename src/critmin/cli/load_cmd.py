@@ -8,12 +8,27 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.progress import Progress
 
-from critmin.cli.common import Database, Password, Uri, User, console, friendly, open_store
+from critmin.cli.common import (
+    Database,
+    Password,
+    Uri,
+    User,
+    console,
+    err_console,
+    friendly,
+    open_store,
+)
+from critmin.cli.output import Format as OutputFormat
+from critmin.cli.output import FormatOption, OutOption, emit
+from critmin.errors import CritminError
 from critmin.loader.commodities import find_group
+from critmin.loader.reference import TOLERANCE, check_totals
 from critmin.pipeline import LoadOutcome, read_input, write_input
+from critmin.store.networks import read_code_rows
 
 app = typer.Typer(help="Load trade flows and production into Neo4j (validated, idempotent).")
 
@@ -136,3 +151,71 @@ app.command(
 app.command("production", help="Load mine production (USGS Mineral Commodity Summaries, OWID).")(
     _command("production")
 )
+
+
+#: The published yearly totals of the cobalt study's codes (BACI V202601, HS02; see its README).
+REFERENCE = Path("data/reference/baci_cobalt_260500_810520_aggregates_2002_2024.csv")
+
+
+class TotalsDiffer(CritminError):
+    """Loaded flows do not add up to the reference's yearly totals."""
+
+
+@friendly
+def check_totals_command(
+    reference: Annotated[
+        Path,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Yearly totals per HS6 code (year, hs6, world_value_usd, world_qty_tonnes, "
+            "n_flows), e.g. the bundled BACI V202601 cobalt aggregates.",
+        ),
+    ] = REFERENCE,
+    fmt: FormatOption = OutputFormat.table,
+    out: OutOption = None,
+    uri: Uri = None,
+    user: User = None,
+    password: Password = None,
+    database: Database = None,
+) -> None:
+    """Compare the stored flows with published yearly totals (after loading a BACI release)."""
+    try:
+        totals = pd.read_csv(reference)
+        years = sorted({int(y) for y in totals["year"]})
+        codes = sorted({str(int(c)).zfill(6) for c in totals["hs6"]})
+    except (KeyError, ValueError, pd.errors.ParserError) as exc:
+        raise CritminError(
+            f"{reference}: not a totals file (year, hs6, world_value_usd, world_qty_tonnes, "
+            f"n_flows): {exc}"
+        ) from exc
+    with open_store(uri, user, password, database) as store:
+        rows = read_code_rows(store, years, codes)
+    table = check_totals(rows, totals)
+    emit(
+        table,
+        fmt,
+        title=f"Stored flows against {reference.name}",
+        caption=f"value in USD, quantity in gross tonnes; ok: both within {TOLERANCE:.0%}",
+        out=out,
+    )
+    bad = table[~table["ok"]]
+    if bad.empty:
+        (console if fmt is OutputFormat.table else err_console).print(
+            f"all {len(table)} years and codes within {TOLERANCE:.0%}", highlight=False
+        )
+        return
+    missing = bad[bad["flows"] == 0]
+    if len(missing) == len(table):
+        raise TotalsDiffer(
+            f"no stored flows of HS {', '.join(codes)} in {years[0]}-{years[-1]}: load the BACI "
+            "release first (critmin load trades BACI_HS02_Y*.csv --hs 2605 --hs 8105)"
+        )
+    listed = ", ".join(f"{r.year} {r.hs}" for r in bad.itertuples())
+    raise TotalsDiffer(
+        f"{len(bad)} of {len(table)} years and codes differ from {reference.name} by more than "
+        f"{TOLERANCE:.0%}: {listed}"
+    )
+
+
+app.command("check-totals")(check_totals_command)

@@ -174,6 +174,15 @@ def read_trade_rows(store: GraphStore, group: CommodityGroup, years: list[int]) 
     return _trade_rows(flows, group, years)
 
 
+def read_code_rows(store: GraphStore, years: list[int], codes: list[str]) -> pd.DataFrame:
+    """The TRADES rows of these HS codes (or prefixes) in ``years``, as :func:`read_trade_rows`
+    gives them; empty (with its columns) when none is loaded."""
+    flows = store.query(GROUP_FLOWS, years=years, prefixes=codes)
+    if flows.empty:
+        return pd.DataFrame(columns=["year", "exporter", "importer", "hs", "tonnes", "value_usd"])
+    return flows.astype({"year": "int64", "tonnes": "float64", "value_usd": "float64"})
+
+
 def _trade_rows(flows: pd.DataFrame, group: CommodityGroup, years: list[int]) -> pd.DataFrame:
     if flows.empty:
         raise NoTradeData(
