@@ -2,8 +2,9 @@
 parameters, the cascades and re-runs the sections picture, the policy runs.
 
 :func:`load_study` does every read of the report (through :mod:`critmin.store.scenario_reads`
-and :mod:`critmin.store.networks`); the sections render the :class:`Study` they are given and
-never query.
+and :mod:`critmin.store.networks`); the sections render the :class:`StoredStudy` they are given
+and never query. (A StoredStudy is what the store holds; the definition of a study to run is
+:class:`critmin.study.Study`.)
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ __all__ = [
     "DRC",
     "PolicyRun",
     "StoredCascade",
-    "Study",
+    "StoredStudy",
     "figure_block",
     "load_study",
     "shock_slug",
@@ -70,7 +71,7 @@ class PolicyRun:
 
 
 @dataclass(frozen=True)
-class Study:
+class StoredStudy:
     """The stored results of one commodity and mode, shared by the sections.
 
     ``parameter_sets`` lists every complete study sweep stored (the latest first, one parameter
@@ -222,7 +223,7 @@ def load_study(
     mode: str = "export",
     top: int = 10,
     choices: Sequence[ScenarioChoice] | None = None,
-) -> Study:
+) -> StoredStudy:
     """Read everything the sections show; raises when the commodity or its scenarios (or the
     chosen ``choices``, by default the top source's latest year) are unknown."""
     group = find_group(commodity)
@@ -232,7 +233,7 @@ def load_study(
     sources = {s: source_table(store, commodity, s, mode, run_id=run_id) for s in shocks}
     countries = {s: country_table(store, commodity, s, mode, run_id=run_id) for s in shocks}
     first, last = int(sets["first_year"].iloc[0]), int(sets["last_year"].iloc[0])
-    study = Study(
+    study = StoredStudy(
         group=group,
         mode=mode,
         top=top,

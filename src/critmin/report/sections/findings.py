@@ -14,7 +14,7 @@ from critmin.report.coverage import year_ranges
 from critmin.report.html import NoteBlock, Section, format_value
 from critmin.report.sections.policy import policy_findings
 from critmin.report.sections.transit import PathScenario, hub_frame
-from critmin.report.study import DRC, Study
+from critmin.report.study import DRC, StoredStudy
 from critmin.units import Unit
 
 __all__ = ["COBALT_STUDY", "findings_section", "listing", "ordinal", "sensitivity_text"]
@@ -58,7 +58,7 @@ def listing(parts: Sequence[str]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def _sources_sentence(study: Study, shock: float) -> str:
+def _sources_sentence(study: StoredStudy, shock: float) -> str:
     table, context = study.source_tables[shock]
     first, *rest = table.head(NAMED).itertuples(index=False)
     years = study.years_text(context)
@@ -78,7 +78,7 @@ def _sources_sentence(study: Study, shock: float) -> str:
     return text + f". [{study.short_parameters()}]"
 
 
-def _latest_year_sentence(study: Study, shock: float) -> str:
+def _latest_year_sentence(study: StoredStudy, shock: float) -> str:
     yearly = study.yearly[shock]
     if yearly.empty:
         return ""
@@ -102,7 +102,7 @@ def _latest_year_sentence(study: Study, shock: float) -> str:
     return text + f" (countries failed). [{study.short_parameters()}]"
 
 
-def sensitivity_text(study: Study) -> str:
+def sensitivity_text(study: StoredStudy) -> str:
     """Where the bands of the ranking come from (``critmin sensitivity``)."""
     return (
         f"Not computed for this report: the range of each top source's rank and failed count over "
@@ -111,7 +111,7 @@ def sensitivity_text(study: Study) -> str:
     )
 
 
-def _exposed_sentence(study: Study, shock: float) -> str:
+def _exposed_sentence(study: StoredStudy, shock: float) -> str:
     countries, context = study.country_tables[shock]
     suffix = Unit.of(study.unit).suffix
     exposed = countries[countries["runs_hit"] > 0].sort_values(["rank", "country"])
@@ -138,7 +138,7 @@ def _exposed_sentence(study: Study, shock: float) -> str:
     return text + f". [{study.short_parameters()}]"
 
 
-def _hubs_sentence(study: Study, shock: float) -> str:
+def _hubs_sentence(study: StoredStudy, shock: float) -> str:
     countries, context = study.country_tables[shock]
     hubs = hub_frame(countries, study.unit)
     if hubs.empty:
@@ -157,7 +157,7 @@ def _hubs_sentence(study: Study, shock: float) -> str:
     )
 
 
-def _path_sentence(study: Study, chosen: PathScenario) -> str:
+def _path_sentence(study: StoredStudy, chosen: PathScenario) -> str:
     found = chosen.found
     if not found.targets:
         return ""
@@ -178,7 +178,7 @@ def _path_sentence(study: Study, chosen: PathScenario) -> str:
     )
 
 
-def _study_comparison(study: Study) -> str:
+def _study_comparison(study: StoredStudy) -> str:
     """Why the ranking differs from the cobalt study's, for the cobalt groups; '' otherwise."""
     if study.group.production_commodity != "cobalt":
         return ""
@@ -225,7 +225,7 @@ def _study_comparison(study: Study) -> str:
     return text + here + "."
 
 
-def findings_section(study: Study, scenarios: Sequence[PathScenario]) -> Section:
+def findings_section(study: StoredStudy, scenarios: Sequence[PathScenario]) -> Section:
     items: dict[str, str] = {}
     for shock in study.shocks:
         items[f"Top risk sources, {shock:.0%} cut"] = _sources_sentence(study, shock)

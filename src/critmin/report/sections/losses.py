@@ -6,7 +6,7 @@ import pandas as pd
 
 from critmin.report.figures import loss_map, shared_scale
 from critmin.report.html import Block, NoteBlock, Section, format_value, table_block
-from critmin.report.study import Study, figure_block, shock_slug
+from critmin.report.study import StoredStudy, figure_block, shock_slug
 from critmin.report.world import load_world
 
 __all__ = ["losses_section", "map_frame"]
@@ -27,7 +27,7 @@ def map_frame(losses: pd.DataFrame, panel: list[str]) -> pd.DataFrame:
 
 
 def _shock_blocks(
-    study: Study,
+    study: StoredStudy,
     shock: float,
     loaded: tuple[pd.DataFrame, dict[str, object]],
     frame: pd.DataFrame,
@@ -78,7 +78,7 @@ def _shock_blocks(
     return blocks
 
 
-def losses_section(study: Study) -> Section:
+def losses_section(study: StoredStudy) -> Section:
     loaded = study.loss_tables
     frames = {shock: map_frame(loaded[shock][0], study.panel) for shock in study.shocks}
     scale = shared_scale(*frames.values())

@@ -12,7 +12,7 @@ import pandas as pd
 from critmin.policy.run import rank_by_share
 from critmin.report.figures.canvas import unit_name
 from critmin.report.html import Block, NoteBlock, Section, fixed, format_value, table_block
-from critmin.report.study import PolicyRun, Study
+from critmin.report.study import PolicyRun, StoredStudy
 
 __all__ = ["percent", "policy_findings", "policy_section"]
 
@@ -32,7 +32,7 @@ def percent(value: object) -> str:
     return f"{float(value):.1%}"
 
 
-def _summary(study: Study, stock: pd.DataFrame) -> str:
+def _summary(study: StoredStudy, stock: pd.DataFrame) -> str:
     """One sentence per year: how many failed, who lost the largest share of its consumption,
     and the total stock that would have avoided the failures."""
     parts = []
@@ -70,7 +70,7 @@ def _summary(study: Study, stock: pd.DataFrame) -> str:
     return text[:1].upper() + text[1:] + "." if text else ""
 
 
-def _run_blocks(study: Study, policy: PolicyRun) -> list[Block]:
+def _run_blocks(study: StoredStudy, policy: PolicyRun) -> list[Block]:
     run, stock = policy.run, policy.stock
     years = ", ".join(str(y) for y in (run.get("years") or []))
     preset = str(run.get("preset") or "paper")
@@ -142,7 +142,7 @@ def _run_blocks(study: Study, policy: PolicyRun) -> list[Block]:
     return blocks
 
 
-def policy_findings(study: Study) -> dict[str, str]:
+def policy_findings(study: StoredStudy) -> dict[str, str]:
     """One key finding per stored policy run: its title and :func:`_summary`."""
     out = {}
     for policy in study.policy:
@@ -152,7 +152,7 @@ def policy_findings(study: Study) -> dict[str, str]:
     return out
 
 
-def policy_section(study: Study) -> Section | None:
+def policy_section(study: StoredStudy) -> Section | None:
     """The stored policy runs of the report's commodity, or None when there is none."""
     if not study.policy:
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from critmin.analysis.comparison import PARAMETER_NAMES
 from critmin.report.html import Block, NoteBlock, Section, table_block
-from critmin.report.study import Study
+from critmin.report.study import StoredStudy
 
 __all__ = ["CREDITS", "overview_section", "parameters_section"]
 
@@ -20,7 +20,7 @@ CREDITS = {
 }
 
 
-def overview_section(study: Study) -> Section:
+def overview_section(study: StoredStudy) -> Section:
     context = study.context()
     group = study.group
     items = {
@@ -56,7 +56,7 @@ def overview_section(study: Study) -> Section:
     )
 
 
-def _run_items(study: Study) -> dict[str, str]:
+def _run_items(study: StoredStudy) -> dict[str, str]:
     """The sweep runs behind the scenarios: their commands and the choices not in the scenario."""
     items: dict[str, str] = {}
     for run_id in study.run_ids:
@@ -68,7 +68,7 @@ def _run_items(study: Study) -> dict[str, str]:
     return items
 
 
-def parameters_section(study: Study) -> Section:
+def parameters_section(study: StoredStudy) -> Section:
     first = study.chosen
     items = {name: f"{first[name]}" for name in PARAMETER_NAMES}
     items["fail_abs"] += f" {study.unit_text}"

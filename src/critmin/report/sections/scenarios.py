@@ -6,14 +6,14 @@ from critmin.report.figures import network_comparison
 from critmin.report.html import Block, NoteBlock, Section, format_value, table_block
 from critmin.report.measures import concentration_table, measures_table
 from critmin.report.rerun import AFTER_METHOD, Rerun
-from critmin.report.study import Study, figure_block, shock_slug
+from critmin.report.study import StoredStudy, figure_block, shock_slug
 
 __all__ = ["LAYOUT_SEED", "scenarios_section"]
 
 LAYOUT_SEED = 7
 
 
-def _facts(study: Study, run: Rerun) -> NoteBlock:
+def _facts(study: StoredStudy, run: Rerun) -> NoteBlock:
     stored = run.run.stored
     unit = study.unit_text
     checks = run.comparison.notes or [
@@ -32,7 +32,7 @@ def _facts(study: Study, run: Rerun) -> NoteBlock:
     )
 
 
-def _blocks(study: Study, run: Rerun) -> list[Block]:
+def _blocks(study: StoredStudy, run: Rerun) -> list[Block]:
     choice = run.choice
     unit = study.unit_text
     name = f"{study.name(choice.source)} ({choice.source})"
@@ -80,7 +80,7 @@ def _blocks(study: Study, run: Rerun) -> list[Block]:
     ]
 
 
-def scenarios_section(study: Study) -> Section:
+def scenarios_section(study: StoredStudy) -> Section:
     """The scenarios :func:`~critmin.report.study.load_study` re-ran (``study.reruns``)."""
     blocks = [block for run in study.reruns for block in _blocks(study, run)]
     return Section(

@@ -7,7 +7,7 @@ from typing import Any
 from critmin.report.figures import failure_curves
 from critmin.report.figures.palette import MAX_LINES
 from critmin.report.html import Block, NoteBlock, Section, fixed, table_block
-from critmin.report.study import Study, figure_block, shock_slug
+from critmin.report.study import StoredStudy, figure_block, shock_slug
 
 __all__ = ["curves_section", "rate_caption", "sources_section"]
 
@@ -21,7 +21,7 @@ HEADERS = {
 }
 
 
-def rate_caption(study: Study, context: dict[str, Any]) -> str:
+def rate_caption(study: StoredStudy, context: dict[str, Any]) -> str:
     """The failure-rate formula with the numbers that went into it, and the parameters."""
     return (
         f"average failure rate = total failed / (Y × N) = total failed / ({context['years']} years "
@@ -32,7 +32,7 @@ def rate_caption(study: Study, context: dict[str, Any]) -> str:
     )
 
 
-def sources_section(study: Study) -> Section:
+def sources_section(study: StoredStudy) -> Section:
     blocks: list[Block] = []
     for shock in study.shocks:
         table, context = study.source_tables[shock]
@@ -58,7 +58,7 @@ def sources_section(study: Study) -> Section:
     )
 
 
-def curves_section(study: Study) -> Section:
+def curves_section(study: StoredStudy) -> Section:
     blocks: list[Block] = []
     for shock in study.shocks:
         table, context = study.source_tables[shock]

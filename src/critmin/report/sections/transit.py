@@ -12,7 +12,7 @@ from critmin.report.figures import hub_bars, paths_figure
 from critmin.report.figures.palette import MAX_LINES
 from critmin.report.html import Block, NoteBlock, Section, fixed, table_block
 from critmin.report.paths import CriticalPaths, critical_paths
-from critmin.report.study import Study, figure_block, shock_slug
+from critmin.report.study import StoredStudy, figure_block, shock_slug
 from critmin.units import Unit
 
 __all__ = ["PathScenario", "hub_frame", "path_scenarios", "transit_section"]
@@ -42,7 +42,7 @@ class PathScenario:
         return f"{self.source}_{self.year}_{shock_slug(self.shock)}"
 
 
-def path_scenarios(study: Study) -> list[PathScenario]:
+def path_scenarios(study: StoredStudy) -> list[PathScenario]:
     """The top source's and the DRC's latest stored scenario at the largest shock (one when the
     DRC is the top source or has no scenario), with their critical paths."""
     out = []
@@ -71,7 +71,7 @@ def hub_frame(countries: pd.DataFrame, unit: str) -> pd.DataFrame:
     return hubs.sort_values(["hub_rank", "country"])[columns].reset_index(drop=True)
 
 
-def _hub_blocks(study: Study) -> list[Block]:
+def _hub_blocks(study: StoredStudy) -> list[Block]:
     shock = study.shocks[0]
     countries, context = study.country_tables[shock]
     hubs = hub_frame(countries, study.unit)
@@ -122,7 +122,7 @@ def _hub_blocks(study: Study) -> list[Block]:
     return blocks
 
 
-def _path_blocks(study: Study, chosen: PathScenario) -> list[Block]:
+def _path_blocks(study: StoredStudy, chosen: PathScenario) -> list[Block]:
     unit = study.unit_text
     label = f"{study.label(chosen.source)}, {chosen.year}, {chosen.shock:.0%} export cut"
     title = f"Critical paths: {label}"
@@ -187,7 +187,7 @@ def _path_blocks(study: Study, chosen: PathScenario) -> list[Block]:
     return blocks
 
 
-def transit_section(study: Study, scenarios: list[PathScenario]) -> Section:
+def transit_section(study: StoredStudy, scenarios: list[PathScenario]) -> Section:
     blocks = _hub_blocks(study)
     for chosen in scenarios:
         blocks += _path_blocks(study, chosen)
