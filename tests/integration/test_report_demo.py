@@ -222,5 +222,10 @@ def test_cli_simulates_a_chain(demo_store: GraphStore) -> None:
     assert "cobalt_demo: 2 stages" in out and "t contained metal" in out
     assert "preset paper" in out and "estimated at stage(s) 1" in out
     assert "demand_loss_stage1_t_metal" in out
+    # Failure counts print as counts (a pivot of the stage table once made them "88.00"): the
+    # last two columns are n_failed_stage0 and n_failed_stage1.
+    row = next(line for line in ran.output.splitlines() if "Congo" in line)
+    cells = [c.strip() for c in row.split("│") if c.strip()]
+    assert all(c.isdigit() for c in cells[-2:]), row
     refused = runner.invoke(app, [*args, "--target", "CHN"])
     assert refused.exit_code == 2 and "--target apply to one commodity" in refused.output

@@ -237,6 +237,9 @@ def show_chain(outcome: ChainOutcome, top: int) -> None:
             values=["initial_shock", "demand_loss", "n_failed"],
         )
         wide.columns = [f"{name}_stage{k}" for name, k in wide.columns]
+        # A count stays a count (the pivot's mean makes every value a float; one row a cell).
+        counts = [c for c in wide.columns if c.startswith("n_failed")]
+        wide[counts] = wide[counts].round().astype("Int64")
         wide = wide.reset_index().sort_values(f"demand_loss_stage{last}", ascending=False)
         quantities = [c for c in wide.columns if c.startswith(("initial_shock", "demand_loss"))]
         wide = wide.rename(columns={c: f"{c}_{unit}" for c in quantities})
