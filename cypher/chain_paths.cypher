@@ -22,7 +22,10 @@
 // :params {chain: 'cobalt_demo', year: 2024, source: 'COD', shock: 1.0, loser: null, max_hops: 4, min_share: 0.01, limit: 10}
 MATCH (s:Scenario {commodity: $chain, year: toInteger($year), shock: toFloat($shock)})
 WHERE s.chain = $chain AND s.source_stage = 0 AND s.sources = [$source]
-  AND EXISTS { MATCH (r:Run)-[:INCLUDES]->(s) WHERE r.status = 'complete' }
+  AND EXISTS {
+    MATCH (r:Run)-[:INCLUDES]->(s)
+    WHERE r.status = 'complete' AND coalesce(r.kind, '') <> 'policy'
+  }
 WITH s ORDER BY s.created_at DESC LIMIT 1
 WITH s, s.stages[size(s.stages) - 1] AS last
 MATCH (s)-[:HIT]->(start:Impact {source: true, stage: 0})

@@ -16,7 +16,10 @@
 // :params {chain: 'cobalt_demo', year: 2024, source: 'COD', shock: 1.0, limit: 20}
 MATCH (s:Scenario {commodity: $chain, year: toInteger($year), shock: toFloat($shock)})
 WHERE s.chain = $chain AND s.source_stage = 0 AND s.sources = [$source]
-  AND EXISTS { MATCH (r:Run)-[:INCLUDES]->(s) WHERE r.status = 'complete' }
+  AND EXISTS {
+    MATCH (r:Run)-[:INCLUDES]->(s)
+    WHERE r.status = 'complete' AND coalesce(r.kind, '') <> 'policy'
+  }
 WITH s ORDER BY s.created_at DESC LIMIT 1
 MATCH (s)-[:HIT]->(up:Impact)-[cut:STARVES]->(down:Impact)-[:OF]->(c:Country)
 OPTIONAL MATCH (down)-[t:TRANSMITS]->(:Impact)

@@ -30,8 +30,10 @@ from critmin.units import Measure, Unit
 
 __all__ = [
     "ChainOutcome",
+    "chain_data_version",
     "chain_of",
     "chain_study",
+    "chain_year_props",
     "chain_years",
     "rerun_chain_scenario",
     "run_chain_sweep",
@@ -59,7 +61,7 @@ class ChainOutcome:
 
     def data_version(self, year: int) -> str:
         """The digest of ``year``'s stage networks, as stored on its scenarios."""
-        return _data_version(self.networks[year])
+        return chain_data_version(self.networks[year])
 
     def estimated_stages(self) -> list[int]:
         """Stages whose output ``P^k`` is an estimate in some year swept."""
@@ -179,13 +181,16 @@ def run_chain_sweep(
     write: bool = True,
     progress: Callable[[int, int], None] | None = None,
     source_stages: Iterable[int] | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> ChainOutcome:
     """Read the chain's stage networks for each of the study's years, sweep every source of
     every stage at the study's shock sizes, and store the scenarios (module docstring).
 
     A chain study runs every source alone (of ``study.sources`` when given), in contained
     metal, shocked at every stage (of ``source_stages`` when given); targets, coalitions,
-    stockpiles and scenario-file events are refused.
+    stockpiles and scenario-file events are refused. ``executor="dask"`` follows the runs down
+    the chain on a Dask cluster (``scheduler``, or a local one), with the same tables.
     """
     if not study.is_chain:
         raise InvalidParameters(f"{study.commodity} is one commodity: run it with run_sweep")
@@ -219,9 +224,15 @@ def run_chain_sweep(
             keep_share=study.keep_share,
             progress=progress,
             cascade=params,
+            executor=executor,
+            scheduler=scheduler,
         )
     except ValueError as exc:
         raise InvalidParameters(f"cannot sweep chain {spec.id}: {exc}") from exc
+    except ImportError as exc:  # executor="dask" without the dask extra
+        raise InvalidParameters(
+            f"--executor {executor} needs the dask extra: pip install 'critmin[dask]' ({exc})"
+        ) from exc
     seconds = time.perf_counter() - started
     ids: list[str] = []
     write_started = time.perf_counter()
@@ -233,11 +244,11 @@ def run_chain_sweep(
             unit=Unit.METAL.value,
             parameters=params.as_dict(),
             n_panel=len(result.panel),
-            data_versions={y: _data_version(n) for y, n in networks.items()},
+            data_versions={y: chain_data_version(n) for y, n in networks.items()},
             kind=study.kind or RunKind.STUDY,
             is_study=study.is_study,
             chain=spec.id,
-            year_props={y: _year_props(n) for y, n in networks.items()},
+            year_props={y: chain_year_props(n) for y, n in networks.items()},
             extra={
                 "measure": Measure.METAL.value,
                 "keep_share": study.keep_share,
@@ -282,7 +293,7 @@ def rerun_chain_scenario(
     return run_chain_sweep(store, study, command=command, source_stages=[source_stage])
 
 
-def _year_props(networks: ChainNetworks) -> dict[str, Any]:
+def chain_year_props(networks: ChainNetworks) -> dict[str, Any]:
     """What every scenario of the year says about its stages."""
     return {
         "stage_commodities": [s.stage.commodity for s in networks.stages],
@@ -291,7 +302,7 @@ def _year_props(networks: ChainNetworks) -> dict[str, Any]:
     }
 
 
-def _data_version(networks: ChainNetworks) -> str:
+def chain_data_version(networks: ChainNetworks) -> str:
     """A digest of the year's stage networks (flows and output, in contained metal)."""
     import hashlib
 

@@ -115,7 +115,8 @@ class Study:
         Store each scenario's TRANSMITS (False: a bulk sweep, cascades added on demand).
     events : tuple of Shock
         Shocks that happen together, each with its own size and targets (a scenario file's):
-        one cascade per year with all of them. ``sources`` and ``shocks`` are then theirs.
+        one cascade per year with all of them, each at its stage of ``chain``. ``sources`` and
+        ``shocks`` are then theirs.
     kind : RunKind
         Derived from the above unless given (with ``events``: ``policy``).
     max_scenarios : int, optional
@@ -153,6 +154,12 @@ class Study:
                 raise InvalidParameters(str(exc)) from None
             set_(self, "sources", tuple(s.source for s in self.events))
             set_(self, "shocks", tuple(s.fraction for s in self.events))
+            far = [s for s in self.events if s.stage >= len(self.chain)]
+            if far:
+                raise InvalidParameters(
+                    f"shock of {far[0].source} at stage {far[0].stage}: "
+                    f"{' -> '.join(self.chain)} has stage(s) 0 .. {len(self.chain) - 1}"
+                )
         set_(self, "shocks", _shocks(self.shocks))
         try:
             set_(self, "measure", Measure(self.measure))

@@ -109,7 +109,7 @@ def test_scenario_files_count_no_noise_and_lose_at_most_their_consumption(
         assert outcome.preset == "physical" and sc.failure_rule == "share-1pct", path.name
         assert "preset physical" in outcome.caption()
         rule, floor, unit, share = _stated_rule(outcome.caption())
-        assert rule == sc.failure_rule and unit == Unit.of(outcome.panel.unit), path.name
+        assert rule == sc.failure_rule and unit == Unit.of(outcome.unit), path.name
         assert _stated_rule(outcome.failure_text()) == (rule, floor, unit, share)
         # The floor is the unit's (1 t, 1 t of metal, 10,000 USD) unless the file restates it.
         assert sc.parameters.fail_abs is not None or floor == unit.failure_floor, path.name

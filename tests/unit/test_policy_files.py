@@ -308,3 +308,63 @@ load = "critmin load trades BACI.zip --format baci --hs 8105"
     assert sc.fallback is not None and sc.fallback.commodity == "cobalt_oxides"
     assert sc.on_fallback().commodity == "cobalt_oxides" and sc.on_fallback().measure == "metal"
     assert sc.on_fallback().study.chain == ("cobalt_oxides",)
+
+
+def test_a_file_on_a_chain_gives_each_shock_its_stage(tmp_path: Path) -> None:
+    text = GOOD.replace('"cobalt_oxides"\nyears', '"cobalt_chain"\nyears').replace(
+        'targets = ["CHN"]', 'targets = ["CHN"]\nstage = 1'
+    )
+    text += """
+[fallback]
+commodity = "cobalt_oxides"
+note = "no ore."
+load = "critmin load trades BACI.zip --format baci --hs 2605"
+"""
+    sc = read_scenario(write(tmp_path, text))
+    assert sc.is_chain and sc.stages == ("cobalt_ore", "cobalt_intermediate", "cobalt_refined")
+    stages = {s.source: s.stage for s in sc.shocks}
+    assert stages == {"COD": 1, "NAM": 0, "ZMB": 0}  # a coalition without one: the first stage
+    assert {s.source: s.stage for s in sc.study.events} == stages
+    assert sc.study.chain == sc.stages and "COD 0.417 -> CHN at stage 1 (cobalt_intermediate)" in (
+        sc.shock_text()
+    )
+    # On a fallback of one network every shock hits it.
+    assert {s.stage for s in sc.on_fallback().shocks} == {0} and not sc.on_fallback().is_chain
+
+
+@pytest.mark.parametrize(
+    ("commodity", "stage", "problem"),
+    [
+        ("cobalt_demo", "2", "beyond chain cobalt_demo's stages 0 .. 1 (cobalt -> cobalt_oxides)"),
+        ("cobalt_oxides", "1", "cobalt_oxides is one network (stage 0)"),
+        ("cobalt_demo", "-1", "must be a stage number"),
+        ("cobalt_demo", "true", "must be a stage number"),  # shown as Python's True
+    ],
+)
+def test_a_stage_beyond_the_chain_names_the_file_and_the_value(
+    tmp_path: Path, commodity: str, stage: str, problem: str
+) -> None:
+    text = GOOD.replace('"cobalt_oxides"\nyears', f'"{commodity}"\nyears').replace(
+        'targets = ["CHN"]', f"stage = {stage}"
+    )
+    with pytest.raises(ScenarioFileError) as caught:
+        read_scenario(write(tmp_path, text, "far.toml"))
+    shown = "True" if stage == "true" else stage
+    assert str(caught.value).startswith(f"far.toml: shocks[0].stage = {shown}: {problem}")
+
+
+def test_a_chain_runs_in_contained_metal_and_a_fallback_chain_has_the_stages(
+    tmp_path: Path,
+) -> None:
+    chain = GOOD.replace('"cobalt_oxides"\nyears', '"cobalt_demo"\nyears')
+    with pytest.raises(ScenarioFileError, match=r"^c.toml: measure = 'usd': cobalt_demo is a sup"):
+        read_scenario(
+            write(tmp_path, chain.replace("years =", 'measure = "usd"\nyears ='), "c.toml")
+        )
+    far = GOOD.replace('targets = ["CHN"]', 'targets = ["CHN"]')  # one network, stage 0
+    far = far.replace('"cobalt_oxides"\nyears', '"cobalt_chain"\nyears').replace(
+        'targets = ["CHN"]', "stage = 2"
+    )
+    far += '[fallback]\ncommodity = "cobalt_demo"\nnote = "n."\nload = "critmin load x"\n'
+    with pytest.raises(ScenarioFileError, match=r"^f.toml: fallback.commodity = 'cobalt_demo': "):
+        read_scenario(write(tmp_path, far, "f.toml"))

@@ -16,9 +16,9 @@ import pytest
 
 from critmin.simulator import SweepResult, TradeNetwork, sweep
 from critmin.simulator.coalitions import coalition_sweep, coalition_table
-from critmin.simulator.executors import Job, _joined, dask_chunk_runs, loopback_cluster
+from critmin.simulator.executors import Job, dask_chunk_runs, joined, loopback_cluster
 from critmin.simulator.scenario import Parameters
-from critmin.simulator.sweep import job_tables
+from critmin.simulator.sweep import chain_sweep, job_tables
 
 distributed = pytest.importorskip("distributed")
 
@@ -90,8 +90,8 @@ def test_chunks_of_a_job_join_to_the_whole_job(panel: dict[int, TradeNetwork]) -
         for k in range(len(groups))
     ]
     assert any(len(p[2]) == 0 for p in pieces) and any(len(p[2]) > 0 for p in pieces)
-    for joined, expected in zip(_joined(pieces), whole, strict=True):
-        pd.testing.assert_frame_equal(joined, expected, check_exact=True)
+    for part, expected in zip(joined(pieces), whole, strict=True):
+        pd.testing.assert_frame_equal(part, expected, check_exact=True)
 
 
 def test_dask_sweep_equals_local_sweep(cluster: object, panel: dict[int, TradeNetwork]) -> None:
@@ -115,6 +115,30 @@ def test_dask_sweep_equals_local_sweep(cluster: object, panel: dict[int, TradeNe
         assert client.status == "running"  # a client given is left open
     assert_same(local, remote)
     pd.testing.assert_frame_equal(coalition_table(local), coalition_table(remote))
+
+
+def test_dask_chain_sweep_equals_local_chain_sweep(cluster: object) -> None:
+    """A three-stage chain of random networks (each stage producing), in chunks on Dask: the
+    local tables row for row, every stage of every source stage."""
+    stages = [random_panel(seed, countries=30, links=160, years=2) for seed in (3, 5, 7)]
+    chains = {year: [stage[year] for stage in stages] for year in stages[0]}
+    seen: list[tuple[int, int]] = []
+    local = chain_sweep(chains, fractions=(1.0, 0.5), alpha=0.7)
+    remote = chain_sweep(
+        chains,
+        fractions=(1.0, 0.5),
+        alpha=0.7,
+        executor="dask",
+        scheduler=cluster.scheduler_address,  # type: ignore[attr-defined]
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    for name in ("runs", "impacts", "transmitted"):
+        pd.testing.assert_frame_equal(
+            getattr(local, name), getattr(remote, name), check_exact=True, obj=name
+        )
+    assert set(local.runs["stage"]) == {0, 1, 2} and (local.impacts["coupling_cut"] > 0).any()
+    runs_at_source = (local.runs["stage"] == local.runs["source_stage"]).sum()
+    assert len(seen) > 2 and seen[-1] == (runs_at_source, runs_at_source)  # chunk by chunk
 
 
 def test_the_local_cluster_listens_on_loopback_only(cluster: object) -> None:

@@ -247,3 +247,13 @@ def test_a_preset_is_the_parameters_it_names() -> None:
         Study.build("cobalt_oxides", preset="bogus")
     output = refused(*run("simulate", "--commodity", "cobalt_oxides", "--preset", "bogus"))
     assert "--preset: unknown preset 'bogus'" in output
+
+
+def test_a_shock_beyond_the_chain_is_refused_with_the_stages() -> None:
+    chain = ("cobalt", "cobalt_oxides")
+    study = Study(chain=chain, events=(Shock("COD", 0.5, stage=1),))
+    assert study.is_chain and study.events[0].stage == 1
+    with pytest.raises(InvalidParameters, match=r"^shock of COD at stage 2: cobalt -> cobalt_ox"):
+        Study(chain=chain, events=(Shock("COD", 0.5, stage=2),))
+    with pytest.raises(InvalidParameters, match=r"stage\(s\) 0 .. 0$"):
+        Study(chain=("cobalt_oxides",), events=(Shock("COD", 0.5, stage=1),))

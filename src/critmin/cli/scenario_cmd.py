@@ -47,28 +47,44 @@ def run(
             write=store_results,
             command=redact_command(["critmin", *sys.argv[1:]]),
         )
-    unit = outcome.panel.unit
+    unit = outcome.unit
     if fmt is Format.table and outcome.fallback_note:
         console.print(outcome.fallback_note, highlight=False, soft_wrap=True)
     if fmt is Format.table:
-        for r in outcome.summary.itertuples(index=False):
-            failed = outcome.countries[
-                (outcome.countries["year"] == r.year) & outcome.countries["failed"]
-            ]
+        console.print(
+            f"{scenario.name}: {scenario.title}\npreset {outcome.preset}, measure "
+            f"{outcome.scenario.measure.value}; {outcome.failure_text()}; {outcome.basis_text}"
+            + ("; stored as run " + scenario.run_id if outcome.stored else "; not stored"),
+            highlight=False,
+            soft_wrap=True,
+        )
+        for r in outcome.summary.to_dict("records"):
+            at = outcome.countries["year"] == r["year"]
+            where = f"{outcome.basis} {r['year']}"
+            cut = ""
+            if outcome.is_chain:
+                at &= outcome.countries["stage"] == r["stage"]
+                where += f" stage {r['stage']} ({r['commodity']})"
+                cut = f" (coupling cut {r['coupling_cut']:,.1f})" if r["stage"] > 0 else ""
+            failed = outcome.countries[at & outcome.countries["failed"]]
             console.print(
-                f"{scenario.name}: {scenario.title}\npreset {outcome.preset}, measure "
-                f"{outcome.scenario.measure.value}; {outcome.failure_text()}\n"
-                f"{outcome.group.id} {r.year}: initial shock "
-                f"{r.initial_shock:,.1f} {unit} = demand loss {r.demand_loss:,.1f} + stock "
-                f"drawn {r.stock_drawn:,.1f}; {r.n_failed} countries failed ("
+                f"{where}: initial shock {r['initial_shock']:,.1f} {unit}{cut} = demand loss "
+                f"{r['demand_loss']:,.1f} + stock drawn {r['stock_drawn']:,.1f}; "
+                f"{r['n_failed']} countries failed ("
                 + (", ".join(failed["country"]) or "none")
-                + f"); {r.rounds} rounds"
-                + ("; stored as run " + scenario.run_id if outcome.stored else "; not stored"),
+                + f"); {r['rounds']} rounds",
                 highlight=False,
                 soft_wrap=True,
             )
     u = suffix(unit)
-    quantities = ("demand", "demand_loss", "unbalanced", "stock_drawn", "stock_needed")
+    quantities = (
+        "demand",
+        "demand_loss",
+        "coupling_cut",
+        "unbalanced",
+        "stock_drawn",
+        "stock_needed",
+    )
     countries, caption = outcome.countries, outcome.caption()
     if fmt is Format.table:  # four decimals: a share of 0.99999999 reads as 1, like 1.0
         countries = countries.assign(
@@ -83,7 +99,8 @@ def run(
         "scenario": scenario.name,
         "file": scenario.path.name,
         "digest": scenario.digest,
-        "commodity": outcome.group.id,
+        "commodity": outcome.basis,
+        "basis_text": outcome.basis_text,
         "unit": unit,
         "shocks": scenario.shock_text(),
         "stockpiles": ", ".join(scenario.stockpile_texts()),
@@ -91,7 +108,7 @@ def run(
         "failure_text": outcome.failure_text(),
         "preset": outcome.preset,
         "measure": outcome.scenario.measure.value,
-        "basis": outcome.fallback_note or f"the file's: {outcome.group.id}",
+        "basis": outcome.fallback_note or f"the file's: {outcome.basis}",
         **{k: v for k, v in outcome.parameters.items()},
     }
     emit(

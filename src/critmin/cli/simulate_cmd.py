@@ -379,13 +379,10 @@ def simulate(
         ),
     )
     if study.is_chain:
-        if executor != "local":
-            raise typer.BadParameter(
-                f"{commodity} is a supply chain: its sweep runs in this process only",
-                param_hint="--executor",
-            )
         with open_store(uri, user, password, database) as store:
-            chain = chain_with_progress(store, study, write=store_results)
+            chain = chain_with_progress(
+                store, study, write=store_results, executor=executor, scheduler=scheduler
+            )
         show_chain(chain, rows)
         return
     with open_store(uri, user, password, database) as store:

@@ -1,7 +1,8 @@
 """Policy scenarios written as TOML files: read, validate, run, store, and the stock needed.
 
 :mod:`critmin.policy.files` reads a file into a :class:`PolicyScenario` (and its
-:class:`~critmin.study.Study`); :mod:`critmin.policy.run` runs it on the sweep's path.
+:class:`~critmin.study.Study`); :mod:`critmin.policy.run` runs it on the sweep's path, and
+:mod:`critmin.policy.chain` down a supply chain's stages when the file names a chain.
 
 A scenario file names one policy question: a set of shocks that happen together (single
 sources, coalitions, targeted cuts, partial-year bans), the stockpiles countries hold, the
@@ -16,7 +17,8 @@ The format (the README's "Policy scenarios" has an example)::
     name = "drc-cobalt-ban-2025"   # required: the stored name (a-z, 0-9, '-', '_')
     title = "..."                  # optional one-line title
     description = "..."            # required: what happened and how it is modelled
-    commodity = "cobalt_oxides"    # a commodity group id
+    commodity = "cobalt_oxides"    # a commodity group id, or a supply chain's (chains.csv):
+                                   # then each shock hits its stage (critmin.policy.chain)
     years = "latest"               # "latest", a year, or a list of years
     failure_rule = "share-1pct"    # optional: a name of FAILURE_PRESETS (default any-loss)
     preset = "physical"            # optional: a model preset (default physical; or paper)
@@ -37,7 +39,8 @@ The format (the README's "Policy scenarios" has an example)::
     targets = ["CHN"]              # (a full stop for that many months: months / 12), or
                                    # phases = [{months = 4, cut = 1.0}, {months = 3, cut = 0.5}]
                                    # (sum of months x cut / 12); targets optional; mode =
-                                   # "production" cuts the source's own output instead
+                                   # "production" cuts the source's own output instead;
+                                   # stage = 1: the chain stage it hits (default 0)
 
     [[coalitions]]                 # sources cutting together by the same share
     members = ["COD", "ZMB"]

@@ -22,6 +22,7 @@ import pandas as pd
 
 from critmin.defaults import FIRST_YEAR, KEEP_SHARE, LAST_YEAR, MAX_STOCKPILE_MONTHS
 from critmin.errors import CritminError
+from critmin.loader.chains import load_chains
 from critmin.loader.commodities import load_groups
 from critmin.loader.countries import to_iso3
 from critmin.loader.files import _wide_encoding
@@ -40,6 +41,7 @@ __all__ = [
     "ShockSpec",
     "list_scenarios",
     "read_scenario",
+    "stages_of",
 ]
 
 DEFAULT_FAILURE_RULE = "any-loss"
@@ -106,8 +108,9 @@ class Citation:
 class Fallback:
     """What a file runs on while its own basis is not loaded (the bundled data lack it).
 
-    ``note`` says what the fallback lacks; ``load`` is the command that loads the real basis.
-    Every output of a run on the fallback carries both.
+    ``commodity`` is a commodity group or a supply chain's id. ``note`` says what the fallback
+    lacks; ``load`` is the command that loads the real basis. Every output of a run on the
+    fallback carries both.
     """
 
     commodity: str
@@ -126,9 +129,10 @@ class ShockSpec:
     group: str = ""  # the coalition's members ("COD+ZMB"), or "" for a shock alone
     note: str = ""
     mode: str | None = None  # "export" or "production"; None: the run's mode
+    stage: int = 0  # the stage of the file's chain it hits (0: the first; one network: 0)
 
     def shock(self) -> Shock:
-        return Shock(self.source, self.fraction, self.targets, self.mode)
+        return Shock(self.source, self.fraction, self.targets, self.mode, self.stage)
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,8 @@ class PolicyScenario:
     name: str
     title: str
     description: str
+    #: A commodity group, or a supply chain's id (``chains.csv``): then the run goes down the
+    #: chain's stages and each shock hits its ``stage``.
     commodity: str
     years: tuple[int, ...] | None  # None: the latest year with data
     failure_rule: str
@@ -151,17 +157,35 @@ class PolicyScenario:
     fallback: Fallback | None = None
 
     def on_fallback(self) -> PolicyScenario:
-        """This scenario on its fallback basis (commodity and measure), else unchanged."""
+        """This scenario on its fallback basis (commodity and measure), else unchanged.
+
+        On a fallback of one network every shock hits that network (stage 0); on a fallback
+        chain each keeps its stage (:func:`read_scenario` checked that the chain has it).
+        """
         if self.fallback is None:
             return self
-        return replace(self, commodity=self.fallback.commodity, measure=self.fallback.measure)
+        shocks = self.shocks
+        if len(stages_of(self.fallback.commodity)) == 1:
+            shocks = tuple(replace(s, stage=0) for s in shocks)
+        return replace(
+            self, commodity=self.fallback.commodity, measure=self.fallback.measure, shocks=shocks
+        )
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The commodity of each stage the file runs on, upstream first (one for a group)."""
+        return stages_of(self.commodity)
+
+    @property
+    def is_chain(self) -> bool:
+        return len(self.stages) > 1
 
     @property
     def study(self) -> Study:
         """The file as a :class:`~critmin.study.Study` of kind ``policy`` (its years: the
         file's, or every year with data when it says "latest"; the run picks the latest)."""
         return Study(
-            chain=(self.commodity,),
+            chain=self.stages,
             years=self.years,
             measure=self.measure,
             stockpiles=tuple(self.stockpiles.items()),
@@ -188,11 +212,23 @@ class PolicyScenario:
                 text += " of production"
             if s.targets:
                 text += " -> " + ",".join(s.targets)
+            if self.is_chain:
+                text += f" at stage {s.stage} ({self.stages[s.stage]})"
             out.append(text)
         return "; ".join(out)
 
 
 # ---------------------------------------------------------------- reading
+
+
+def stages_of(basis: str) -> tuple[str, ...]:
+    """The stages' commodities of a chain id (``chains.csv``), or ``(basis,)`` for a group.
+
+    >>> stages_of("cobalt_demo"), stages_of("cobalt_oxides")
+    (('cobalt', 'cobalt_oxides'), ('cobalt_oxides',))
+    """
+    chain = load_chains().get(basis)
+    return (basis,) if chain is None else tuple(s.commodity for s in chain.stages)
 
 
 def read_scenario(path: str | Path) -> PolicyScenario:
@@ -215,8 +251,14 @@ def read_scenario(path: str | Path) -> PolicyScenario:
         check.fail("name", name, "use lower-case letters, digits, '-' and '_' (at most 64)")
     commodity = check.text("commodity", data["commodity"])
     groups = load_groups()
-    if commodity not in groups:
-        check.fail("commodity", commodity, f"unknown commodity; known: {', '.join(sorted(groups))}")
+    chains = load_chains()
+    if commodity not in groups and commodity not in chains:
+        check.fail(
+            "commodity",
+            commodity,
+            f"unknown commodity or chain; commodities: {', '.join(sorted(groups))}; supply "
+            f"chains (chains.csv): {', '.join(sorted(chains))}",
+        )
     failure_rule = check.text("failure_rule", data.get("failure_rule", DEFAULT_FAILURE_RULE))
     if failure_rule not in FAILURE_PRESETS:
         check.fail("failure_rule", failure_rule, f"choose one of {', '.join(FAILURE_PRESETS)}")
@@ -226,8 +268,9 @@ def read_scenario(path: str | Path) -> PolicyScenario:
     measure = check.text("measure", data.get("measure", Measure.AUTO.value))
     if measure not in set(Measure):
         check.fail("measure", measure, f"choose one of {', '.join(m.value for m in Measure)}")
+    check.chain_measure("measure", commodity, measure)
 
-    shocks = check.all_shocks(data.get("shocks", []), data.get("coalitions", []))
+    shocks = check.all_shocks(data.get("shocks", []), data.get("coalitions", []), commodity)
     stockpiles = check.stockpiles(data.get("stockpiles", {}))
     parameters = check.parameters(data.get("parameters", {}), failure_rule, preset)
     scenario = PolicyScenario(
@@ -244,7 +287,7 @@ def read_scenario(path: str | Path) -> PolicyScenario:
         shocks=shocks,
         stockpiles=stockpiles,
         parameters=parameters,
-        fallback=check.fallback(data.get("fallback"), groups, Measure(measure)),
+        fallback=check.fallback(data.get("fallback"), groups, Measure(measure), shocks),
     )
     try:
         scenario.study  # noqa: B018  # the checks every run definition gets, from a file too
@@ -436,7 +479,7 @@ class _Checker:
             self.fail(f"{where}.{key}", table[key], "the cut is zero: a shock must cut something")
         return fraction
 
-    def all_shocks(self, shocks: object, coalitions: object) -> tuple[ShockSpec, ...]:
+    def all_shocks(self, shocks: object, coalitions: object, basis: str) -> tuple[ShockSpec, ...]:
         out: list[ShockSpec] = []
         for key, value in (("shocks", shocks), ("coalitions", coalitions)):
             if not isinstance(value, list):
@@ -444,25 +487,28 @@ class _Checker:
         assert isinstance(shocks, list) and isinstance(coalitions, list)
         for i, item in enumerate(shocks):
             where = f"shocks[{i}]"
-            allowed = {"source", "targets", "note", "mode"} | _CUT_KEYS
+            allowed = {"source", "targets", "note", "mode", "stage"} | _CUT_KEYS
             table = self.keys(where, item, allowed, {"source"})
             source = self.country(f"{where}.source", table["source"])
             targets = self._targets(where, table, [source])
             note = self.text(f"{where}.note", table["note"], lines=True) if "note" in table else ""
             mode = self._mode(where, table)
-            out.append(ShockSpec(source, self.cut(where, table), targets, "", note, mode))
+            stage = self._stage(where, table, basis)
+            fraction = self.cut(where, table)
+            out.append(ShockSpec(source, fraction, targets, "", note, mode, stage))
         for i, item in enumerate(coalitions):
             where = f"coalitions[{i}]"
-            allowed = {"members", "targets", "note", "name"} | _CUT_KEYS
+            allowed = {"members", "targets", "note", "name", "stage"} | _CUT_KEYS
             table = self.keys(where, item, allowed, {"members"})
             members = self.countries(f"{where}.members", table["members"], least=2)
             targets = self._targets(where, table, members)
             fraction = self.cut(where, table)
+            stage = self._stage(where, table, basis)
             note = self.text(f"{where}.note", table["note"], lines=True) if "note" in table else ""
             label = (
                 self.text(f"{where}.name", table["name"]) if "name" in table else "+".join(members)
             )
-            out.extend(ShockSpec(m, fraction, targets, label, note) for m in members)
+            out.extend(ShockSpec(m, fraction, targets, label, note, stage=stage) for m in members)
         if not out:
             self.fail("shocks", [], "a scenario needs at least one [[shocks]] or [[coalitions]]")
         seen: set[str] = set()
@@ -475,23 +521,59 @@ class _Checker:
         return tuple(sorted(out, key=lambda s: s.source))
 
     def fallback(
-        self, value: object, groups: Mapping[str, object], measure: Measure
+        self,
+        value: object,
+        groups: Mapping[str, object],
+        measure: Measure,
+        shocks: Sequence[ShockSpec],
     ) -> Fallback | None:
         if value is None:
             return None
         table = self.keys("fallback", value, _FALLBACK_KEYS, {"commodity", "note", "load"})
         commodity = self.text("fallback.commodity", table["commodity"])
-        if commodity not in groups:
-            self.fail("fallback.commodity", commodity, "unknown commodity")
+        if commodity not in groups and commodity not in load_chains():
+            self.fail("fallback.commodity", commodity, "unknown commodity or chain")
         chosen = self.text("fallback.measure", table.get("measure", measure.value))
         if chosen not in set(Measure):
             self.fail("fallback.measure", chosen, f"choose one of {', '.join(Measure)}")
+        self.chain_measure("fallback.measure", commodity, chosen)
+        stages = stages_of(commodity)
+        far = [s for s in shocks if s.stage >= len(stages)]
+        if len(stages) > 1 and far:  # a fallback chain has every shock's stage too
+            self.fail(
+                "fallback.commodity",
+                commodity,
+                f"the shock of {far[0].source} hits stage {far[0].stage}, beyond this chain's "
+                f"stages 0 .. {len(stages) - 1} ({' -> '.join(stages)})",
+            )
         return Fallback(
             commodity,
             Measure(chosen),
             self.text("fallback.note", table["note"], lines=True),
             self.text("fallback.load", table["load"]),
         )
+
+    def chain_measure(self, key: str, basis: str, measure: str) -> None:
+        """A chain runs in contained metal: its measure is ``auto`` or ``metal``."""
+        if len(stages_of(basis)) > 1 and measure not in (Measure.AUTO, Measure.METAL):
+            self.fail(key, measure, f"{basis} is a supply chain: it runs in metal (contained)")
+
+    def _stage(self, where: str, table: Mapping[str, Any], basis: str) -> int:
+        """The stage of the file's chain a shock hits (default 0, the chain's first)."""
+        stage = table.get("stage", 0)
+        if isinstance(stage, bool) or not isinstance(stage, int) or stage < 0:
+            self.fail(f"{where}.stage", stage, "must be a stage number: 0, 1, 2 ...")
+        stages = stages_of(basis)
+        if stage >= len(stages):
+            self.fail(
+                f"{where}.stage",
+                stage,
+                f"beyond chain {basis}'s stages 0 .. {len(stages) - 1} ({' -> '.join(stages)})"
+                if len(stages) > 1
+                else f"{basis} is one network (stage 0): name a supply chain of chains.csv "
+                "as the commodity to shock a later stage",
+            )
+        return int(stage)
 
     def _mode(self, where: str, table: Mapping[str, Any]) -> str | None:
         """A shock's own mode: ``production`` cuts the source's output (its own mine supply)

@@ -5,7 +5,8 @@ the years and numbers are checked and the networks read by :func:`critmin.pipeli
 the Run is described by :func:`critmin.pipeline.run_info` and written by the store's
 ``write_sweep``, as any sweep's. What is the policy run's own: every shock of the file at once
 in one cascade per year, each with its own size and targets, and the stock each failed country
-would have needed.
+would have needed. A file on a supply chain runs down the chain's stages instead
+(:mod:`critmin.policy.chain`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from critmin.errors import CritminError
+from critmin.loader.chains import load_chains
 from critmin.loader.commodities import CommodityGroup, find_group
 from critmin.pipeline import run_info, study_panel, year_network
 from critmin.policy.files import PolicyScenario, ScenarioFileError, read_scenario
@@ -88,50 +90,67 @@ def rank_by_share(countries: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass
 class PolicyOutcome:
-    """A scenario file run on its years: per year the countries it reached."""
+    """A scenario file run on its years: per year (and chain stage) the countries it reached."""
 
     scenario: PolicyScenario
-    group: CommodityGroup
-    panel: Panel
+    #: What the run used: the commodity group's id, or the supply chain's.
+    basis: str
+    #: ``commodity (HS ...)``, or the chain with its stages and how each stage's output is known.
+    basis_text: str
+    unit: str
     parameters: dict[str, Any]
     #: One row per year: ``year, initial_shock, demand_loss, stock_drawn, n_failed, rounds``,
-    #: ``scenario_id`` (when stored).
+    #: ``scenario_id`` (when stored); on a chain one row per year and stage reached, with
+    #: ``stage, commodity, coupling_cut`` too.
     summary: pd.DataFrame
     #: One row per (year, country) with a loss, a draw or a stock need: ``year, country,
     #: name, demand, demand_loss, share_of_consumption_lost, unbalanced, stock_drawn, failed,
-    #: stock_needed, months_of_demand`` (quantities in ``panel.unit``): within each year the
-    #: failed countries first, each group by the share of its consumption lost.
+    #: stock_needed, months_of_demand`` (quantities in ``unit``): within each year the
+    #: failed countries first, each group by the share of its consumption lost. On a chain
+    #: one row per (year, stage, country), with ``stage, commodity, coupling_cut`` and no
+    #: stock needed (it answers for one network).
     countries: pd.DataFrame
     seconds: float
     stored: bool
     #: Set when the run used the file's fallback: why, and the command loading the real basis.
     fallback_note: str = ""
+    #: The commodity group of a one-network run (None on a chain).
+    group: CommodityGroup | None = None
 
     @property
     def preset(self) -> str:
         """The model the run used (``physical``, ``paper`` or ``custom``)."""
         return preset_of(self.parameters)
 
+    @property
+    def is_chain(self) -> bool:
+        return "stage" in self.summary
+
     def failure_text(self) -> str:
         """The failure rule as it was applied, in words with its thresholds and unit."""
-        return failure_rule_text(self.scenario.failure_rule, self.parameters, self.panel.unit)
+        return failure_rule_text(self.scenario.failure_rule, self.parameters, self.unit)
 
     def caption(self) -> str:
-        p, sc, unit = self.parameters, self.scenario, self.panel.unit
+        p, sc, unit = self.parameters, self.scenario, self.unit
+        stock = (
+            "stock_needed: not computed on a chain run (it answers for one network)"
+            if self.is_chain
+            else "stock_needed: the smallest stockpile with which the country would not have "
+            "failed, others' stockpiles kept; months_of_demand: stock_needed / (demand / 12)"
+        )
         return (
             f"scenario {sc.name} ({sc.path.name}, digest {sc.digest}); preset {self.preset} "
             f"(supplier_cap={p['supplier_cap']}, demand_cap={p.get('demand_cap', 'none')}); "
-            f"{self.group.id} (HS {', '.join(self.group.hs_codes)}); measure "
-            f"{sc.measure.value}, unit {unit}; shocks {sc.shock_text()}"
+            f"{self.basis_text}; measure {sc.measure.value}, unit {unit}; shocks "
+            f"{sc.shock_text()}"
             + (f"; stockpiles {', '.join(sc.stockpile_texts())}" if sc.stockpiles else "")
+            + (" (held at the chain's last stage)" if sc.stockpiles and self.is_chain else "")
             + f"; {self.failure_text()}; alpha={p['alpha']:g}, absorb={p['absorb']:g}, "
             f"mode={p['mode']}; failed countries first, each group ranked by "
             "share_of_consumption_lost = demand_loss / demand where demand > 0 (blank where "
             "the country consumes nothing); unbalanced: "
             "loss settled beyond the country's consumption with no exports left to cut (data "
-            "inconsistency); stock_needed: the smallest stockpile with which the country would "
-            "not have failed, others' stockpiles kept; months_of_demand: stock_needed / "
-            "(demand / 12)" + (f"; {self.fallback_note}" if self.fallback_note else "")
+            f"inconsistency); {stock}" + (f"; {self.fallback_note}" if self.fallback_note else "")
         )
 
 
@@ -155,24 +174,37 @@ def _years(store: GraphStore, group: CommodityGroup, sc: PolicyScenario) -> list
     return list(sc.years)
 
 
-def _check_countries(sc: PolicyScenario, network: TradeNetwork, year: int) -> None:
-    """Every source, target and stockpile of the file is a country of the year's network."""
+def check_countries(
+    sc: PolicyScenario,
+    network: TradeNetwork,
+    year: int,
+    stage: int | None = None,
+    stockpiles: bool = True,
+) -> None:
+    """Every source, target and stockpile of the file is a country of the year's network.
+
+    On a chain, ``stage`` is the network's: only the shocks at that stage are checked, and the
+    stockpiles only where ``stockpiles`` (the stage they are held at).
+    """
     known = set(network.countries)
     exports = dict(zip(network.countries, network.W.sum(axis=1), strict=True))
+    where = "network" if stage is None else f"stage {stage} network ({sc.stages[stage]})"
     for spec in sc.shocks:
+        if stage is not None and spec.stage != stage:
+            continue
         production = spec.shock().mode_in(sc.parameters.mode) == "production"
         held = dict(zip(network.countries, network.P, strict=True)) if production else exports
         if spec.source not in known or held[spec.source] <= 0:
             what = "production" if production else "exports"
             raise ScenarioFileError(
-                sc.path, "source", spec.source, f"no {year} {what} of it in the network"
+                sc.path, "source", spec.source, f"no {year} {what} of it in the {where}"
             )
         missing = [t for t in spec.targets or () if t not in known]
         if missing:
             raise ScenarioFileError(
                 sc.path, f"targets of {spec.source}", missing, f"not in the {year} network"
             )
-    for code, stock in sc.stockpiles.items():
+    for code, stock in sc.stockpiles.items() if stockpiles else ():
         if code not in known:
             raise ScenarioFileError(
                 sc.path, f"stockpiles.{code}", str(stock), f"not in the {year} network"
@@ -199,6 +231,10 @@ def run_policy(
     """
     sc = scenario if isinstance(scenario, PolicyScenario) else read_scenario(scenario)
     sc, fallback_note = _basis(store, sc)
+    if sc.is_chain:
+        from critmin.policy.chain import run_chain_policy
+
+        return run_chain_policy(store, sc, fallback_note, write=write, command=command)
     study = sc.study.with_years(_years(store, find_group(sc.commodity), sc))
     group, panel = study_panel(store, study)
     params = FAILURE_PRESETS[sc.failure_rule].applied(study.parameters, panel.unit).as_dict()
@@ -210,7 +246,7 @@ def run_policy(
     top = max(s.fraction for s in shocks)
     for year in years:
         network = year_network(panel, year)
-        _check_countries(sc, network, year)
+        check_countries(sc, network, year)
         result = simulate(network, shocks, stockpiles=dict(sc.stockpiles), engine="fast", **params)
         quantities[int(year)] = dict(result.stockpiles)
         needed = stock_needed(network, shocks, stockpiles=dict(sc.stockpiles), rtol=rtol, **params)
@@ -338,30 +374,105 @@ def run_policy(
                 ],
             )
     return PolicyOutcome(
-        sc, group, panel, params, summary, countries, seconds, write, fallback_note
+        sc,
+        group.id,
+        f"{group.id} (HS {', '.join(group.hs_codes)})",
+        panel.unit,
+        params,
+        summary,
+        countries,
+        seconds,
+        write,
+        fallback_note,
+        group,
     )
 
 
 def _basis(store: GraphStore, sc: PolicyScenario) -> tuple[PolicyScenario, str]:
     """The scenario on the basis it can run on: its own commodity when every HS code of it is
     stored, else its fallback (with the note every output carries), else its own (which then
-    fails with the usual "load it first")."""
+    fails with the usual "load it first").
+
+    On a chain a code counts as stored when another code of its stage under the same heading
+    is (810510, the HS 1992 code, is not in an HS 2002 release that holds 810520).
+    """
     if sc.fallback is None:
         return sc, ""
-    group = find_group(sc.commodity)
     stored = {str(hs) for hs in trade_counts(store).get("hs", [])}
-    missing = [c for c in group.hs_codes if not any(h.startswith(c) for h in stored)]
+
+    def held(code: str) -> bool:
+        return any(h.startswith(code) for h in stored)
+
+    chain = load_chains().get(sc.commodity)
+    if chain is None:
+        missing = [c for c in _hs_codes(sc.commodity) if not held(c)]
+    else:
+        missing = [
+            c
+            for stage in chain.stages
+            for c in stage.prefixes
+            if not any(held(o) for o in stage.prefixes if o[:4] == c[:4])
+        ]
+        missing = list(dict.fromkeys(missing))
     if not missing:
         return sc, ""
     fb = sc.fallback
-    used = find_group(fb.commodity)
     note = (
-        f"FALLBACK: the file's basis is {group.id} (HS {', '.join(group.hs_codes)}) in "
+        f"FALLBACK: the file's basis is {_named(sc.commodity)} in "
         f"{sc.measure.value}, but no trade of HS {', '.join(missing)} is stored, so this run "
-        f"uses {used.id} (HS {', '.join(used.hs_codes)}) in {fb.measure.value}: {fb.note} "
+        f"uses {_named(fb.commodity)} in {fb.measure.value}: {fb.note} "
         f"Load the real basis with: {fb.load}"
     )
     return sc.on_fallback(), note
+
+
+def _hs_codes(basis: str) -> tuple[str, ...]:
+    """The HS codes (prefixes) a commodity group or every stage of a chain reads."""
+    chain = load_chains().get(basis)
+    if chain is None:
+        return tuple(find_group(basis).hs_codes)
+    return tuple(dict.fromkeys(p for stage in chain.stages for p in stage.prefixes))
+
+
+def _named(basis: str) -> str:
+    """``cobalt_oxides (HS 282200)`` or ``chain cobalt_chain (HS 260500, 282200, ...)``."""
+    what = "chain " if basis in load_chains() else ""
+    return f"{what}{basis} (HS {', '.join(_hs_codes(basis))})"
+
+
+def policy_run_fields(
+    sc: PolicyScenario,
+    study: Study,
+    params: Mapping[str, Any],
+    unit: str,
+    fallback_note: str,
+) -> dict[str, Any]:
+    """What a policy run stores on its Run beyond any sweep's (as :class:`RunInfo` fields):
+    the file, its digest, rule, preset, citations and basis, and its shocks' own sizes and
+    targets when they differ."""
+    fractions = {s.fraction for s in sc.shocks}
+    targets = {s.targets for s in sc.shocks}
+    uniform = len(fractions) == 1 and len(targets) == 1
+    return {
+        "targets": tuple(sc.shocks[0].targets or ()) if uniform else (),
+        "extra": {
+            "scenario": sc.name,
+            "scenario_title": sc.title,
+            "scenario_file": sc.path.name,
+            "scenario_digest": sc.digest,
+            "failure_rule": sc.failure_rule,
+            "failure_text": failure_rule_text(sc.failure_rule, params, unit),
+            "preset": preset_of(params),
+            "measure": study.measure.value,
+            "keep_share": study.keep_share,
+            "citations": [str(c) for c in sc.sources],
+            "basis": "fallback" if fallback_note else "file",
+            "basis_note": fallback_note,
+        },
+        "shocks": ()
+        if uniform
+        else tuple((s.source, s.fraction, tuple(s.targets or ())) for s in sc.shocks),
+    }
 
 
 def _store(
@@ -377,34 +488,14 @@ def _store(
     command: str,
     fallback_note: str,
 ) -> list[str]:
-    fractions = {s.fraction for s in sc.shocks}
-    targets = {s.targets for s in sc.shocks}
-    uniform = len(fractions) == 1 and len(targets) == 1
     info = run_info(
         study,
         panel,
         {k: v for k, v in params.items() if k != "engine"},
         command or f"critmin scenario run {sc.path.name}",
         id=sc.run_id,
-        targets=tuple(sc.shocks[0].targets or ()) if uniform else (),
-        extra={
-            "scenario": sc.name,
-            "scenario_title": sc.title,
-            "scenario_file": sc.path.name,
-            "scenario_digest": sc.digest,
-            "failure_rule": sc.failure_rule,
-            "failure_text": failure_rule_text(sc.failure_rule, params, panel.unit),
-            "preset": preset_of(params),
-            "measure": study.measure.value,
-            "keep_share": study.keep_share,
-            "citations": [str(c) for c in sc.sources],
-            "basis": "fallback" if fallback_note else "file",
-            "basis_note": fallback_note,
-        },
+        **policy_run_fields(sc, study, params, panel.unit, fallback_note),
         stock_quantities=quantities,
-        shocks=()
-        if uniform
-        else tuple((s.source, s.fraction, tuple(s.targets or ())) for s in sc.shocks),
     )
     forget_run(store, info.id)
     transmitted = pd.concat(edges, ignore_index=True)

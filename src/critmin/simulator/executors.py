@@ -40,6 +40,7 @@ __all__ = [
     "Job",
     "Tables",
     "dask_chunk_runs",
+    "joined",
     "loopback_cluster",
     "run_jobs",
 ]
@@ -282,10 +283,10 @@ def _run_dask(
     missing = [(j, c) for j, n in enumerate(expected) for c in range(n) if c not in parts[j]]
     if missing:  # as_completed yields every future; this would be a bug, not bad luck
         raise RuntimeError(f"Dask sweep lost chunks {missing}")
-    return [_joined([parts[j][c] for c in range(n)]) for j, n in enumerate(expected)]
+    return [joined([parts[j][c] for c in range(n)]) for j, n in enumerate(expected)]
 
 
-def _joined(chunks: Sequence[Tables]) -> Tables:
+def joined(chunks: Sequence[Tables]) -> Tables:
     """The chunks' tables end to end, as one job's would be.
 
     Empty chunk tables are left out: pandas types an empty column of names as ``object``, a

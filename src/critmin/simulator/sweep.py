@@ -13,7 +13,7 @@ import pandas as pd
 
 from critmin.defaults import DEFAULT_SHOCKS, KEEP_SHARE
 from critmin.simulator.chain import align_stages, coupling_cut
-from critmin.simulator.executors import Job, Tables, run_jobs
+from critmin.simulator.executors import Job, Tables, joined, run_jobs
 from critmin.simulator.fast import Batch, Links, run_batch
 from critmin.simulator.network import FloatArray, TradeNetwork
 from critmin.simulator.result import failed_mask, nullable_rounds, relative_loss, run_record
@@ -456,6 +456,8 @@ def chain_sweep(
     keep_share: float = KEEP_SHARE,
     progress: Progress | None = None,
     cascade: Parameters | None = None,
+    executor: str = "local",
+    scheduler: Any = None,
     **parameters: Any,
 ) -> ChainSweepResult:
     """Every source of every stage of a supply chain, every year, every shock size.
@@ -469,8 +471,10 @@ def chain_sweep(
     ----------
     chains : sequence of TradeNetwork, or mapping of year to one
         The stages of the chain, upstream first (aligned on the union of their countries).
-    fractions, sources, keep_share, progress, cascade, **parameters
-        As for :func:`sweep`.
+    fractions, sources, keep_share, progress, cascade, executor, scheduler, **parameters
+        As for :func:`sweep`. With ``executor="dask"`` each (year, source stage) is cut into
+        chunks of runs, each followed down the chain on a worker; the tables are the local
+        executor's, row for row. ``progress`` counts runs followed to the last stage.
     source_stages : iterable of int, optional
         Only shock sources at these stages (default: every stage).
 
@@ -509,8 +513,9 @@ def chain_sweep(
     origins = sorted(set(range(k_stages) if source_stages is None else source_stages))
     if any(not 0 <= s < k_stages for s in origins):
         raise ValueError(f"source_stages must be in 0 .. {k_stages - 1}, got {origins}")
-    work = [
-        (year, s, groups)
+    # One job per year and source stage: its key says both, its network is the source stage's.
+    jobs = [
+        Job((year, s), stages[s], groups, None)
         for year, stages in aligned.items()
         for s in origins
         if (
@@ -519,44 +524,71 @@ def chain_sweep(
             ]
         )
     ]
-    if not work:
+    if not jobs:
         raise ValueError("nothing to sweep: no fractions, or no country can be a source")
-    total = sum(len(groups) * (k_stages - s) for _, s, groups in work)
+    total = sum(len(job.groups) for job in jobs)
     done = 0
-    parts: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
-    for year, origin, groups in work:
-        stages = aligned[year]
-        loss = None
-        floor: float | FloatArray = 0.0  # the upstream runs' dust thresholds
-        for k in range(origin, k_stages):
-            network = stages[k]
-            links = Links.of(network)
-            if loss is None:
-                cuts = np.zeros((len(groups), network.n))
-                plans = [
-                    plan(network, [Shock(c, f, stage=k) for c in group], params.mode)
-                    for group, f in groups
-                ]
-            else:
-                cuts = coupling_cut(stages[k - 1], loss, network, floor)
-                plans = [plan(network, (), params.mode, coupling_cut=row) for row in cuts]
-            batch = run_batch(network, links, plans, params)
-            loss, floor = batch.demand_loss, params.eps_pass * batch.initial_shock
-            # A country whose output the coupling cut has a row even if it lost nothing.
-            tables = _tables(
-                year, network, links, groups, plans, batch, params, keep_share, cuts > 0
-            )
-            runs, impacts, transmitted = (t.assign(source_stage=origin, stage=k) for t in tables)
-            at = network.index.get_indexer(impacts["country"])
-            keys = pd.MultiIndex.from_tuples([(";".join(g), f) for g, f in groups])
-            run_of = keys.get_indexer(pd.MultiIndex.from_frame(impacts[["sources", "fraction"]]))
-            impacts["coupling_cut"] = cuts[run_of, at]
-            parts.append((runs, impacts, transmitted))
-            done += len(groups)
-            if progress is not None:
-                progress(done, total)
+
+    def advance(finished: int) -> None:
+        nonlocal done
+        done += finished
+        if progress is not None:
+            progress(done, total)
+
+    # The downstream stages travel with the work (a partial pickles for Dask like a function).
+    downstream = {year: tuple(stages) for year, stages in aligned.items()}
+    work = partial(chain_job_tables, chains=downstream)
+    parts = run_jobs(jobs, work, params, keep_share, advance, executor, scheduler)
+    # Dask returns a job's chunks end to end, each stage after stage; stage-major within the job
+    # (a stable sort) puts every run of a stage together in run order, as one local batch does.
     runs, impacts, transmitted = (
-        pd.concat(tables, ignore_index=True) for tables in zip(*parts, strict=True)
+        pd.concat([t.sort_values("stage", kind="stable") for t in tables], ignore_index=True)
+        for tables in zip(*parts, strict=True)
     )
     panel = sorted(set().union(*(stages[0].countries for stages in aligned.values())))
     return ChainSweepResult(runs, impacts, transmitted, tuple(aligned), tuple(panel), k_stages)
+
+
+def chain_job_tables(
+    job: Job,
+    params: Parameters,
+    keep_share: float,
+    on_chunk: Callable[[int], None] | None = None,
+    max_threads: int | None = None,
+    *,
+    chains: Mapping[Hashable, Sequence[TradeNetwork]],
+) -> Tables:
+    """Follow one job's runs (sources shocked at stage ``s``, ``job.year == (year, s)``) down
+    ``chains[year]`` from stage ``s`` to the last, and tabulate every stage they reach (the
+    work of both executors of :func:`chain_sweep`). ``on_chunk(n)`` once the runs are done."""
+    key: Any = job.year  # a chain's jobs are keyed (year, source stage)
+    year, origin = key[0], int(key[1])
+    stages, groups = chains[year], job.groups
+    loss = None
+    floor: float | FloatArray = 0.0  # the upstream runs' dust thresholds
+    parts: list[Tables] = []
+    for k in range(origin, len(stages)):
+        network = stages[k]
+        links = Links.of(network)
+        if loss is None:
+            cuts = np.zeros((len(groups), network.n))
+            plans = [
+                plan(network, [Shock(c, f, stage=k) for c in group], params.mode)
+                for group, f in groups
+            ]
+        else:
+            cuts = coupling_cut(stages[k - 1], loss, network, floor)
+            plans = [plan(network, (), params.mode, coupling_cut=row) for row in cuts]
+        batch = run_batch(network, links, plans, params, None, max_threads)
+        loss, floor = batch.demand_loss, params.eps_pass * batch.initial_shock
+        # A country whose output the coupling cut has a row even if it lost nothing.
+        tables = _tables(year, network, links, groups, plans, batch, params, keep_share, cuts > 0)
+        runs, impacts, transmitted = (t.assign(source_stage=origin, stage=k) for t in tables)
+        at = network.index.get_indexer(impacts["country"])
+        keys = pd.MultiIndex.from_tuples([(";".join(g), f) for g, f in groups])
+        run_of = keys.get_indexer(pd.MultiIndex.from_frame(impacts[["sources", "fraction"]]))
+        impacts["coupling_cut"] = cuts[run_of, at]
+        parts.append((runs, impacts, transmitted))
+    if on_chunk is not None:
+        on_chunk(len(groups))
+    return joined(parts)  # empty stages left out: a chunk's column types are a whole job's

@@ -585,7 +585,10 @@ def policy_stock(store: GraphStore, run_id: str) -> pd.DataFrame:
 CHAIN_SCENARIO = """
 MATCH (s:Scenario {commodity: $chain})
 WHERE s.chain = $chain AND s.source_stage = 0 AND $source IN s.sources
-  AND EXISTS { MATCH (r:Run)-[:INCLUDES]->(s) WHERE r.status = 'complete' }
+  AND EXISTS {
+    MATCH (r:Run)-[:INCLUDES]->(s)
+    WHERE r.status = 'complete' AND coalesce(r.kind, '') <> 'policy'
+  }
 RETURN s {.*} AS props
 ORDER BY s.year DESC, s.shock DESC, s.created_at DESC
 LIMIT 1
@@ -612,9 +615,10 @@ RETURN a.iso3 AS from_country, a.stage AS from_stage, b.iso3 AS to_country,
 def chain_scenario(
     store: GraphStore, chain: str, source: str
 ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame] | None:
-    """The latest complete scenario of ``source`` shocked at stage 0 of ``chain`` (its latest
-    year, largest shock): its properties, its Impacts (``country, stage, source, failed,
-    demand_loss, gross_hit, coupling_cut, unbalanced``, t contained metal) and its hops
+    """The latest complete scenario of ``source`` shocked at stage 0 of ``chain`` by a sweep
+    (not a scenario file's run; its latest year, largest shock): its properties, its Impacts
+    (``country, stage, source, failed, demand_loss, gross_hit, coupling_cut, unbalanced``,
+    t contained metal) and its hops
     (``from_country, from_stage, to_country, to_stage, kind, quantity, share``); None when
     none is stored."""
     rows = store.records(CHAIN_SCENARIO, chain=chain, source=source)
