@@ -28,14 +28,14 @@ from critmin.policy.run import (
     rank_by_share,
 )
 from critmin.simulator import simulate_chain
-from critmin.simulator.result import run_record
+from critmin.simulator.result import SimulationResult, run_record
 from critmin.simulator.scenario import FAILURE_PRESETS
 from critmin.store.chains import ChainNetworks, chain_networks
 from critmin.store.graph import GraphStore
 from critmin.store.networks import country_names
 from critmin.store.scenario_reads import scenario
 from critmin.store.scenario_writes import RunInfo, forget_run, write_sweep
-from critmin.study import RunKind
+from critmin.study import RunKind, Study
 from critmin.units import Unit
 
 __all__ = ["run_chain_policy"]
@@ -184,7 +184,7 @@ def run_chain_policy(
     )
 
 
-def _stage_frame(at: Any, countries: tuple[str, ...]) -> pd.DataFrame:
+def _stage_frame(at: SimulationResult, countries: tuple[str, ...]) -> pd.DataFrame:
     """One stage's outcome per country it reached (a loss, a gross hit, a draw or a cut)."""
 
     def column(series: pd.Series, fill: Any = 0.0) -> pd.Series:
@@ -240,7 +240,7 @@ def _estimates(networks: dict[int, ChainNetworks]) -> str:
 
 
 def _chain_fields(
-    sc: PolicyScenario, study: Any, params: dict[str, Any], fallback_note: str
+    sc: PolicyScenario, study: Study, params: dict[str, Any], fallback_note: str
 ) -> dict[str, Any]:
     """The policy run's fields, its chain and each shock's stage named in ``extra``."""
     fields = policy_run_fields(sc, study, params, Unit.METAL.value, fallback_note)
