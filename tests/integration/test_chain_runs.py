@@ -195,9 +195,12 @@ def test_a_scenario_file_runs_on_a_chain_with_a_shock_at_each_stage(
     assert stored.set_index("stage").loc[0, "starves"] > 0  # stage-0 losses starve stage 1
     again = run_policy(demo_data, sc)  # re-running replaces: the same scenario id
     assert list(again.summary["scenario_id"]) == list(outcome.summary["scenario_id"])
-    # The report's chain section and the chain queries read sweeps, never a file's run.
+    # The report's chain section and the chain queries read sweeps, never a file's run (its
+    # COD scenario at stage 0 is newer and has as large a shock, 1.0, as the sweep's).
+    _, swept_id = _bulk_drc(demo_data)
+    run_policy(demo_data, sc)
     swept = chain_scenario(demo_data, "cobalt_demo", "COD")
-    assert swept is not None and swept[0]["run_id"] != sc.run_id
+    assert swept is not None and swept[0]["id"] == swept_id
 
 
 @pytest.mark.usefixtures("neo4j_env")
