@@ -251,4 +251,5 @@ def _chain_fields(
         "shock_stages": [f"{s.source}@{s.stage}" for s in sc.shocks],
         "stockpile_stage": len(sc.stages) - 1,
     }
+    fields["shock_stages"] = tuple(fields["extra"]["shock_stages"])  # in the scenario ids
     return fields

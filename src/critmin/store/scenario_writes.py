@@ -227,6 +227,7 @@ def scenario_id(
     data_version: str = "",
     chain: str | None = None,
     source_stage: int = 0,
+    shock_stages: Sequence[str] = (),
 ) -> str:
     """Deterministic id: the same scenario definition on the same data always gets the same id.
 
@@ -236,7 +237,9 @@ def scenario_id(
     (:meth:`critmin.store.networks.Panel.data_version` of the year) makes a scenario run on
     reloaded, changed flows a new scenario: the one computed on the old flows keeps its numbers.
     ``chain`` (a supply chain's id) and ``source_stage`` (the stage its sources were shocked
-    at) enter the definition of a chain's scenarios only.
+    at) enter the definition of a chain's scenarios only, and ``shock_stages`` (``ISO3@k``, the
+    stage of each shock of a policy file's chain run) when given: two files shocking the same
+    sources at other stages are other scenarios.
 
     >>> a = scenario_id("cobalt", 2020, "COD", 1.0, {"alpha": 0.8, "mode": "export"})
     >>> a == scenario_id("cobalt", 2020, "COD", 1.0, {"mode": "export", "alpha": 0.8})
@@ -248,6 +251,10 @@ def scenario_id(
     False
     >>> a == scenario_id("cobalt", 2020, "COD", 1.0, {"alpha": 0.8, "mode": "export"},
     ...                  data_version="0f3a")
+    False
+    >>> b = scenario_id("cobalt_demo", 2024, "COD", 1.0, {}, chain="cobalt_demo")
+    >>> b == scenario_id("cobalt_demo", 2024, "COD", 1.0, {}, chain="cobalt_demo",
+    ...                  shock_stages=["COD@0", "ZMB@1"])
     False
     """
     definition: dict[str, Any] = {
@@ -269,6 +276,8 @@ def scenario_id(
     if chain:
         definition["chain"] = chain
         definition["source_stage"] = int(source_stage)
+    if shock_stages:
+        definition["shock_stages"] = sorted(shock_stages)
     digest = hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode())
     return "sc_" + digest.hexdigest()[:20]
 
@@ -315,6 +324,8 @@ class RunInfo:
     #: Per year, properties every scenario of that year carries (a chain's stage commodities
     #: and which stages' output ``P^k`` is an estimate).
     year_props: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+    #: A chain policy run's shocks with their stages (``ISO3@k``; part of the scenario ids).
+    shock_stages: tuple[str, ...] = ()
 
     @property
     def keys(self) -> list[str]:
@@ -353,6 +364,7 @@ def _scenario_rows(runs: pd.DataFrame, info: RunInfo, created: str) -> pd.DataFr
             info.data_versions.get(int(y), ""),
             info.chain,
             int(k),
+            info.shock_stages,
         )
         for y, s, f, k in keys
     ]
