@@ -54,10 +54,12 @@ What is written here is read in :mod:`critmin.store.scenario_reads`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
 import os
+import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -141,33 +143,49 @@ MATCH (c:Country {iso3: row.country})
 CREATE (s)-[:SHOCKS {fraction: row.fraction, targets: row.targets}]->(c)
 """
 
-# One statement per transaction writes every cascade: the transaction's countries are looked up
-# once ($codes; a missing one is a null node, which CREATE refuses), then per scenario its
-# Impact nodes, then the TRANSMITS between them by position in that list (checked: the
-# endpoints' codes must match, and the count of relationships created is checked too). A hop
-# is a list, [from position, to position, from code, to code, quantity, share, first round]
-# (lists, not maps: a study sweep sends a few hundred thousand); its quantity property is the
-# unit's (QUANTITY, one statement per unit: an identifier from the Unit enum, never input).
+# One statement per transaction writes every cascade, from columns (a study sweep sends a few
+# hundred thousand Impacts and hops: flat lists cost the client and the server far less than a
+# map per row). The transaction's countries are looked up once ($codes; a missing one is a null
+# node, which CREATE refuses) and its scenarios once ($ids); Impact i belongs to scenario
+# $node_scenario[i] and country $node_country[i], its properties are the columns $p (one list
+# per property, null where a row has none: no property is set). A hop j joins the Impacts at
+# positions $edge_a[j] and $edge_b[j], checked against its endpoints' codes; the count of
+# relationships created is checked too. The statement's text names the properties (from the
+# result's columns and the Unit enum, checked to be plain identifiers; never input), so it is
+# made per set of columns (:func:`cascade_statement`).
 _CREATE_CASCADES = """
 UNWIND $codes AS code
 OPTIONAL MATCH (c:Country {iso3: code})
 WITH collect([c]) AS countries
-UNWIND $scenarios AS sc
-MATCH (s:Scenario {id: sc.id})
-CALL (s, sc, countries) {
-  UNWIND sc.impacts AS row
-  WITH s, row, countries[row.c][0] AS c
+UNWIND $ids AS id
+OPTIONAL MATCH (s:Scenario {id: id})
+WITH countries, collect([s]) AS scenarios
+CALL (countries, scenarios) {
+  UNWIND range(0, size($node_scenario) - 1) AS i
+  WITH i, scenarios[$node_scenario[i]][0] AS s, countries[$node_country[i]][0] AS c
   CREATE (s)-[:HIT]->(h:Impact)-[:OF]->(c)
-  SET h = row.props
+  SET NODE_PROPERTIES
   RETURN collect(h) AS nodes
 }
-UNWIND sc.edges AS e
-WITH nodes[e[0]] AS a, nodes[e[1]] AS b, e
-WHERE a.iso3 = e[2] AND b.iso3 = e[3]
+UNWIND range(0, size($edge_a) - 1) AS j
+WITH nodes[$edge_a[j]] AS a, nodes[$edge_b[j]] AS b, j
+WHERE a.iso3 = $codes[$edge_from[j]] AND b.iso3 = $codes[$edge_to[j]]
 CREATE (a)-[t:TRANSMITS]->(b)
-SET t.QUANTITY = e[4], t.share = e[5], t.first_round = e[6]
+SET t.QUANTITY = $edge_q[j], t.share = $edge_share[j], t.first_round = $edge_first[j]
 """
-CREATE_CASCADES = {u: _CREATE_CASCADES.replace("QUANTITY", u.flow_property) for u in Unit}
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@functools.lru_cache(maxsize=64)
+def cascade_statement(unit: Unit, properties: tuple[str, ...]) -> str:
+    """The cascade statement for Impacts with these ``properties`` (``$p`` in this order) and
+    hops in ``unit``."""
+    bad = [name for name in properties if not _IDENTIFIER.fullmatch(name)]
+    if bad:
+        raise ValueError(f"not a property name: {bad}")
+    sets = ", ".join(f"h.`{name}` = $p[{n}][i]" for n, name in enumerate(properties))
+    return _CREATE_CASCADES.replace("NODE_PROPERTIES", sets).replace("QUANTITY", unit.flow_property)
+
 
 # A chain scenario's stage links: the Impact of a country at one stage to its Impact at the
 # next, where its loss cut its output (both are Impacts of the scenario: found through HIT).
@@ -513,8 +531,8 @@ def _cascades(
     unit: str,
     drawn: bool = False,
     lean: bool = True,
-) -> list[dict[str, Any]]:
-    """Per scenario (in ``scenarios`` order): its Impact rows, TRANSMITS by position, the
+) -> Cascades:
+    """These scenarios' Impacts and hops as columns (:class:`Cascades`), the
     ``minor_*`` lists of the countries it hit that get no Impact node, and STARVES rows (a
     country's loss at one stage cutting its own output at the next, in a chain's scenario).
 
@@ -572,27 +590,19 @@ def _cascades(
         ]
     else:
         keep = [True] * len(hits)
-    by_scenario: dict[str, list[dict[str, Any]]] = {sid: [] for sid in sids}
-    positions: dict[str, dict[tuple[int, str], int]] = {sid: {} for sid in sids}
     minors: dict[str, dict[str, list[Any]]] = {sid: {} for sid in sids}
-    props = list(columns)
-    values = list(columns.values())
-    # Column by column (list comprehensions), not row by row: this runs for every country
-    # every scenario hit, a few hundred thousand rows in a study sweep.
+    # The Impacts as columns: the kept rows first (column by column: this runs for every
+    # country every scenario hit, a few hundred thousand rows in a study sweep), then the
+    # countries the cascade graph needs that have no row (added by ``position``).
     kept_at = [i for i, k in enumerate(keep) if k]
-    kept_rows = [
-        dict(zip(props, row, strict=True))
-        for row in zip(*([c[i] for i in kept_at] for c in values), strict=True)
-    ]
-    for name in [name for name, column in columns.items() if None in column]:
-        for row in kept_rows:
-            if row[name] is None:
-                del row[name]
-    for i, row in zip(kept_at, kept_rows, strict=True):
-        sid = hit_ids[i]
-        row["source"] = False
-        positions[sid][(row["stage"], row["iso3"])] = len(by_scenario[sid])
-        by_scenario[sid].append(row)
+    nodes: dict[str, list[Any]] = {
+        name: [column[i] for i in kept_at] for name, column in columns.items()
+    }
+    nodes["source"] = [False] * len(kept_at)
+    node_sid = [hit_ids[i] for i in kept_at]
+    positions: dict[tuple[str, int, str], int] = {
+        key: n for n, key in enumerate(zip(node_sid, nodes["stage"], nodes["iso3"], strict=True))
+    }
     minor_at: dict[str, list[int]] = {}
     for i, kept in enumerate(keep):
         if not kept:
@@ -602,41 +612,51 @@ def _cascades(
     zero = {f"demand_loss_{unit}": 0.0, f"gross_hit_{unit}": 0.0, "failed": False}
     if drawn:
         zero[f"stock_drawn_{unit}"] = 0.0
+    for name in zero:
+        nodes.setdefault(name, [None] * len(node_sid))
+    props = list(nodes)
 
     def position(sid: str, code: str, stage: int = 0) -> int:
         """The Impact of ``code`` at ``stage`` in ``sid``, made (with zero loss) when the
         cascade passed loss through a country without leaving any there, or for a source."""
-        where = positions[sid]
-        if (stage, code) not in where:
-            where[(stage, code)] = len(by_scenario[sid])
-            by_scenario[sid].append({"iso3": code, "stage": stage, "source": False, **zero})
-        return where[(stage, code)]
+        key = (sid, stage, code)
+        if key not in positions:
+            positions[key] = len(node_sid)
+            node_sid.append(sid)
+            row = {"iso3": code, "stage": stage, "source": False, **zero}
+            for name in props:
+                nodes[name].append(row.get(name))
+        return positions[key]
 
     for sid, sources, origin in zip(sids, scenario_sources, origins, strict=True):
         for code in str(sources).split(";"):
-            by_scenario[sid][position(sid, code, origin)]["source"] = True
+            nodes["source"][position(sid, code, origin)] = True
 
     if "stage_shock" in scenarios:
         initial = dict(zip(sids, scenarios["stage_shock"], strict=True))
     else:
         shocks = zip(sids, scenarios["initial_shock"], strict=True)
         initial = {sid: {0: float(q)} for sid, q in shocks}
-    edge_rows: dict[str, list[list[Any]]] = {sid: [] for sid in sids}
-    rows = zip(
-        edge_ids,
-        edge_stages,
-        edge_from,
-        edge_to,
-        _floats(edges["quantity"]),
-        edges["first_round"].tolist(),
-        strict=True,
-    )
-    for sid, k, a, b, q, r in rows:
-        shock = float(initial[sid][k])
-        share = q / shock if q is not None and shock > 0 else None
-        first = int(r) if r is not None and r == r else None  # None: no round (NaN)
-        edge_rows[sid].append([position(sid, a, k), position(sid, b, k), a, b, q, share, first])
-    starves: dict[str, list[dict[str, Any]]] = {sid: [] for sid in sids}
+    # Each hop's share of its stage's initial shock, and its first round, as whole columns.
+    shock = np.array([initial[sid][k] for sid, k in zip(edge_ids, edge_stages, strict=True)])
+    quantity = edges["quantity"].to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(shock > 0, quantity / np.where(shock > 0, shock, 1.0), np.nan)
+    rounds = edges["first_round"].to_numpy(dtype=float, na_value=np.nan)
+    hops = {
+        "a": [
+            position(sid, a, k) for sid, k, a in zip(edge_ids, edge_stages, edge_from, strict=True)
+        ],
+        "b": [
+            position(sid, b, k) for sid, k, b in zip(edge_ids, edge_stages, edge_to, strict=True)
+        ],
+        "from": edge_from,
+        "to": edge_to,
+        "q": _floats(edges["quantity"]),
+        "share": [None if v != v else v for v in share.tolist()],
+        "first": [None if r != r else int(r) for r in rounds.tolist()],
+    }
+    starves: list[dict[str, Any]] = []
     cuts = zip(
         starving["id"].tolist(),
         _stages(starving),
@@ -647,47 +667,70 @@ def _cascades(
     for sid, k, code, q in cuts:
         position(sid, code, k - 1)
         position(sid, code, k)
-        shock = float(initial[sid][k])
-        starves[sid].append(
+        stage_shock = float(initial[sid][k])
+        starves.append(
             {
                 "scenario": sid,
                 "iso3": code,
                 "from_stage": k - 1,
                 "to_stage": k,
-                "props": {f"cut_{unit}": q, "share": q / shock if q and shock > 0 else None},
+                "props": {
+                    f"cut_{unit}": q,
+                    "share": q / stage_shock if q and stage_shock > 0 else None,
+                },
             }
         )
-    empty: dict[str, list[Any]] = {MINOR + k: [] for k in props} if lean else {}
-    return [
-        {
-            "id": sid,
-            "impacts": by_scenario[sid],
-            "edges": edge_rows[sid],
-            "starves": starves[sid],
-            "minor": {
-                **empty,
-                **{k: _listed(v, k.removeprefix(MINOR) in numbers) for k, v in minors[sid].items()},
-            },
+    empty: dict[str, list[Any]] = {MINOR + k: [] for k in columns} if lean else {}
+    minor = {
+        sid: {
+            **empty,
+            **{k: _listed(v, k.removeprefix(MINOR) in numbers) for k, v in minors[sid].items()},
         }
         for sid in sids
-    ]
+    }
+    return Cascades(sids, node_sid, nodes, hops, starves, minor)
 
 
-def _with_country_positions(
-    cascades: list[dict[str, Any]],
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """The cascades with each Impact row as ``{c: position in codes, props}``, and the codes."""
-    codes = sorted({row["iso3"] for part in cascades for row in part["impacts"]})
-    position = {code: i for i, code in enumerate(codes)}
-    parts = [
-        {
-            "id": part["id"],
-            "edges": part["edges"],
-            "impacts": [{"c": position[row["iso3"]], "props": row} for row in part["impacts"]],
+@dataclass(frozen=True)
+class Cascades:
+    """One transaction's cascades as columns (:func:`_cascades`): ``nodes`` (a list per Impact
+    property), each Impact's scenario, the hops between Impacts by position (``a``, ``b``) with
+    their codes, quantity, share and first round, the STARVES rows, and per scenario the
+    ``minor_*`` lists of the countries hit without an Impact."""
+
+    ids: list[str]
+    node_scenario: list[str]
+    nodes: dict[str, list[Any]]
+    hops: dict[str, list[Any]]
+    starves: list[dict[str, Any]]
+    minor: dict[str, dict[str, list[Any]]]
+
+    @property
+    def relationships(self) -> int:
+        """What the cascade statement must create: HIT and OF per Impact, TRANSMITS per hop."""
+        return 2 * len(self.node_scenario) + len(self.hops["a"])
+
+    def statement(self, unit: Unit) -> Statement:
+        """The cascade statement and its parameters (countries and scenarios by position)."""
+        codes = sorted(set(self.nodes["iso3"]))
+        code_at = {code: n for n, code in enumerate(codes)}
+        scenario_at = {sid: n for n, sid in enumerate(self.ids)}
+        properties = tuple(self.nodes)
+        params = {
+            "codes": codes,
+            "ids": self.ids,
+            "node_scenario": [scenario_at[sid] for sid in self.node_scenario],
+            "node_country": [code_at[code] for code in self.nodes["iso3"]],
+            "p": [self.nodes[name] for name in properties],
+            "edge_a": self.hops["a"],
+            "edge_b": self.hops["b"],
+            "edge_from": [code_at[code] for code in self.hops["from"]],
+            "edge_to": [code_at[code] for code in self.hops["to"]],
+            "edge_q": self.hops["q"],
+            "edge_share": self.hops["share"],
+            "edge_first": self.hops["first"],
         }
-        for part in cascades
-    ]
-    return parts, codes
+        return (cascade_statement(unit, properties), params, self.relationships)
 
 
 def transaction_size() -> int:
@@ -773,17 +816,15 @@ def _units(
             for own, targets in [info.shock_of(code, float(f))]
         ]
         upserts = [
-            {"id": i, "props": {**p, **part["minor"]}}
-            for i, p, part in zip(ids, chunk["props"], cascades, strict=True)
+            {"id": i, "props": {**p, **cascades.minor[i]}}
+            for i, p in zip(ids, chunk["props"], strict=True)
         ]
-        parts, codes = _with_country_positions(cascades)
-        created = sum(2 * len(part["impacts"]) + len(part["edges"]) for part in parts)
-        starves = [row for part in cascades for row in part["starves"]]
+        starves = cascades.starves
         yield [
             (UPSERT_SCENARIOS, {"rows": upserts}, None),
             (DELETE_CASCADES, {"ids": ids}, None),
             (CREATE_SHOCKS, {"rows": shocks}, len(shocks)),
-            (CREATE_CASCADES[Unit.of(info.unit)], {"scenarios": parts, "codes": codes}, created),
+            cascades.statement(Unit.of(info.unit)),
             *([(CREATE_STARVES, {"rows": starves}, len(starves))] if starves else []),
         ]
 
