@@ -170,17 +170,16 @@ def _impute_tonnes(flows: pd.DataFrame) -> pd.Series:
 def read_trade_rows(store: GraphStore, group: CommodityGroup, years: list[int]) -> pd.DataFrame:
     """The group's TRADES rows in ``years`` (``year, exporter, importer, hs, tonnes,
     value_usd``), in one query: what :func:`read_panel` builds its networks from."""
-    flows = store.query(GROUP_FLOWS, years=years, prefixes=list(group.hs_codes))
-    return _trade_rows(flows, group, years)
+    return _trade_rows(read_code_rows(store, years, list(group.hs_codes)), group, years)
 
 
 def read_code_rows(store: GraphStore, years: list[int], codes: list[str]) -> pd.DataFrame:
     """The TRADES rows of these HS codes (or prefixes) in ``years``, as :func:`read_trade_rows`
     gives them; empty (with its columns) when none is loaded."""
-    flows = store.query(GROUP_FLOWS, years=years, prefixes=codes)
-    if flows.empty:
-        return pd.DataFrame(columns=["year", "exporter", "importer", "hs", "tonnes", "value_usd"])
-    return flows.astype({"year": "int64", "tonnes": "float64", "value_usd": "float64"})
+    return store.query(GROUP_FLOWS, years=years, prefixes=codes).astype(_ROW_TYPES)
+
+
+_ROW_TYPES = {"year": "int64", "tonnes": "float64", "value_usd": "float64"}
 
 
 def _trade_rows(flows: pd.DataFrame, group: CommodityGroup, years: list[int]) -> pd.DataFrame:
@@ -189,7 +188,7 @@ def _trade_rows(flows: pd.DataFrame, group: CommodityGroup, years: list[int]) ->
             f"no TRADES for {group.id} (HS {', '.join(group.hs_codes)}) in "
             f"{min(years)}-{max(years)}: load flows first with `critmin load trades`"
         )
-    return flows.astype({"year": "int64", "tonnes": "float64", "value_usd": "float64"})
+    return flows.astype(_ROW_TYPES)
 
 
 def tonnes_years(rows: pd.DataFrame) -> list[int]:

@@ -468,10 +468,12 @@ def chain_scenarios(runs: pd.DataFrame, impacts: pd.DataFrame, unit: str) -> pd.
     return pd.DataFrame(rows, columns=[*columns, "stage_props", "stage_shock"])
 
 
-def _floats(values: pd.Series) -> list[float | None]:
+def _floats(values: pd.Series | np.ndarray) -> list[float | None]:
     """Plain floats with None for missing values (Neo4j would store NaN as a number)."""
-    array = values.to_numpy(dtype=float, na_value=np.nan)
-    return [None if v != v else float(v) for v in array]
+    array = (
+        values.to_numpy(dtype=float, na_value=np.nan) if isinstance(values, pd.Series) else values
+    )
+    return [None if v != v else v for v in array.astype(float).tolist()]
 
 
 #: Impact columns that are quantities: stored with the unit's suffix (``demand_loss_t``). Every
@@ -652,8 +654,8 @@ def _cascades(
         ],
         "from": edge_from,
         "to": edge_to,
-        "q": _floats(edges["quantity"]),
-        "share": [None if v != v else v for v in share.tolist()],
+        "q": _floats(quantity),
+        "share": _floats(share),
         "first": [None if r != r else int(r) for r in rounds.tolist()],
     }
     starves: list[dict[str, Any]] = []
