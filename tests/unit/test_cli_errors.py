@@ -116,3 +116,11 @@ def test_os_errors_users_can_fix_are_explained(number: int, says: str) -> None:
 def test_a_bug_keeps_its_traceback() -> None:
     assert explain(KeyError("x")) is None
     assert explain(OSError(errno.EBADF, "bad file descriptor")) is None
+
+
+def test_check_totals_names_a_file_that_is_not_a_totals_file(tmp_path: Path) -> None:
+    totals = tmp_path / "totals.csv"
+    totals.write_text("year,hs6,n_flows\n2022,260500,2\n")  # no value or tonnes columns
+    line = one_line(*run("load", "check-totals", "--reference", str(totals)))
+    assert "totals.csv: not a totals file" in line
+    assert "no column world_value_usd, world_qty_tonnes" in line

@@ -180,15 +180,16 @@ def check_totals_command(
     database: Database = None,
 ) -> None:
     """Compare the stored flows with published yearly totals (after loading a BACI release)."""
+    wanted = ["year", "hs6", "world_value_usd", "world_qty_tonnes", "n_flows"]
     try:
         totals = pd.read_csv(reference)
+        absent = [c for c in wanted if c not in totals.columns]
+        if absent:
+            raise ValueError(f"no column {', '.join(absent)}")
         years = sorted({int(y) for y in totals["year"]})
         codes = sorted({str(int(c)).zfill(6) for c in totals["hs6"]})
-    except (KeyError, ValueError, pd.errors.ParserError) as exc:
-        raise CritminError(
-            f"{reference}: not a totals file (year, hs6, world_value_usd, world_qty_tonnes, "
-            f"n_flows): {exc}"
-        ) from exc
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise CritminError(f"{reference}: not a totals file ({', '.join(wanted)}): {exc}") from exc
     with open_store(uri, user, password, database) as store:
         rows = read_code_rows(store, years, codes)
     table = check_totals(rows, totals)
