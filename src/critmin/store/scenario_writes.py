@@ -65,7 +65,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -109,24 +109,28 @@ SUMMARY_BATCH = 5_000
 WRITE_WORKERS = 2
 
 
-# The first statement of a transaction locks its scenarios (MERGE, in id order) and sets their
-# properties; their old cascades go next. The Run is not touched here: INCLUDES are written once
-# the run's scenarios are stored (INCLUDE_SCENARIOS), so concurrent transactions of one run
-# never wait on the Run node's lock.
+# The first statement of a transaction locks its scenarios (MERGE, in id order), sets their
+# properties and, for those stored before (a run written again), deletes their old cascades and
+# shocks; a new scenario has none, and is not searched. "Stored before" is decided under the
+# lock (the MERGE did not create the node): a writer that waited for another's transaction on
+# the same scenario replaces what that one wrote. The Run is not touched here: INCLUDES
+# are written once the run's scenarios are stored (INCLUDE_SCENARIOS), so concurrent
+# transactions of one run never wait on the Run node's lock.
 UPSERT_SCENARIOS = """
 UNWIND $rows AS row
 MERGE (s:Scenario {id: row.id})
+ON CREATE SET s.`_new` = true
+WITH s, row, s.`_new` IS NULL AS stored
 SET s = row.props
-"""
-
-DELETE_CASCADES = """
-UNWIND $ids AS id
-MATCH (s:Scenario {id: id})
-OPTIONAL MATCH (s)-[:HIT]->(h:Impact)
-DETACH DELETE h
-WITH DISTINCT s
-OPTIONAL MATCH (s)-[k:SHOCKS]->()
-DELETE k
+WITH s WHERE stored
+CALL (s) {
+  OPTIONAL MATCH (s)-[:HIT]->(h:Impact)
+  DETACH DELETE h
+}
+CALL (s) {
+  OPTIONAL MATCH (s)-[k:SHOCKS]->()
+  DELETE k
+}
 """
 
 INCLUDE_SCENARIOS = """
@@ -136,22 +140,16 @@ MATCH (s:Scenario {id: id})
 MERGE (r)-[:INCLUDES]->(s)
 """
 
-CREATE_SHOCKS = """
-UNWIND $rows AS row
-MATCH (s:Scenario {id: row.scenario})
-MATCH (c:Country {iso3: row.country})
-CREATE (s)-[:SHOCKS {fraction: row.fraction, targets: row.targets}]->(c)
-"""
-
-# One statement per transaction writes every cascade, from columns (a study sweep sends a few
-# hundred thousand Impacts and hops: flat lists cost the client and the server far less than a
-# map per row). The transaction's countries are looked up once ($codes; a missing one is a null
-# node, which CREATE refuses) and its scenarios once ($ids); Impact i belongs to scenario
-# $node_scenario[i] and country $node_country[i], its properties are the columns $p (one list
-# per property, null where a row has none: no property is set). A hop j joins the Impacts at
-# positions $edge_a[j] and $edge_b[j], checked against its endpoints' codes; the count of
-# relationships created is checked too. The statement's text names the properties (from the
-# result's columns and the Unit enum, checked to be plain identifiers; never input), so it is
+# One statement per transaction writes every cascade and shock, from columns (a study sweep sends
+# a few hundred thousand Impacts and hops: flat lists cost the client and the server far less than
+# a map per row). The transaction's countries are looked up once ($codes; a missing one is a null
+# node, which CREATE refuses) and its scenarios once ($ids). Shock k cuts country
+# $shock_country[k] in scenario $shock_scenario[k] (SHOCKS, its fraction and targets). Impact i
+# belongs to scenario $node_scenario[i] and country $node_country[i], its properties are the
+# columns $p (one list per property, null where a row has none: no property is set). A hop j joins
+# the Impacts at positions $edge_a[j] and $edge_b[j], checked against its endpoints' codes; the
+# count of relationships created is checked too. The statement's text names the properties (from
+# the result's columns and the Unit enum, checked to be plain identifiers; never input), so it is
 # made per set of columns (:func:`cascade_statement`).
 _CREATE_CASCADES = """
 UNWIND $codes AS code
@@ -160,6 +158,11 @@ WITH collect([c]) AS countries
 UNWIND $ids AS id
 OPTIONAL MATCH (s:Scenario {id: id})
 WITH countries, collect([s]) AS scenarios
+CALL (countries, scenarios) {
+  UNWIND range(0, size($shock_scenario) - 1) AS k
+  WITH k, scenarios[$shock_scenario[k]][0] AS s, countries[$shock_country[k]][0] AS c
+  CREATE (s)-[:SHOCKS {fraction: $shock_fraction[k], targets: $shock_targets[k]}]->(c)
+}
 CALL (countries, scenarios) {
   UNWIND range(0, size($node_scenario) - 1) AS i
   WITH i, scenarios[$node_scenario[i]][0] AS s, countries[$node_country[i]][0] AS c
@@ -709,18 +712,24 @@ class Cascades:
 
     @property
     def relationships(self) -> int:
-        """What the cascade statement must create: HIT and OF per Impact, TRANSMITS per hop."""
+        """What the cascade statement must create for the cascades: HIT and OF per Impact,
+        TRANSMITS per hop (and a SHOCKS per shock, see :meth:`statement`)."""
         return 2 * len(self.node_scenario) + len(self.hops["a"])
 
-    def statement(self, unit: Unit) -> Statement:
-        """The cascade statement and its parameters (countries and scenarios by position)."""
-        codes = sorted(set(self.nodes["iso3"]))
+    def statement(self, unit: Unit, shocks: Sequence[Shocked]) -> Statement:
+        """The cascade statement and its parameters (countries and scenarios by position),
+        with the scenarios' ``shocks``."""
+        codes = sorted(set(self.nodes["iso3"]) | {s.country for s in shocks})
         code_at = {code: n for n, code in enumerate(codes)}
         scenario_at = {sid: n for n, sid in enumerate(self.ids)}
         properties = tuple(self.nodes)
         params = {
             "codes": codes,
             "ids": self.ids,
+            "shock_scenario": [scenario_at[s.scenario] for s in shocks],
+            "shock_country": [code_at[s.country] for s in shocks],
+            "shock_fraction": [s.fraction for s in shocks],
+            "shock_targets": [s.targets for s in shocks],
             "node_scenario": [scenario_at[sid] for sid in self.node_scenario],
             "node_country": [code_at[code] for code in self.nodes["iso3"]],
             "p": [self.nodes[name] for name in properties],
@@ -732,7 +741,16 @@ class Cascades:
             "edge_share": self.hops["share"],
             "edge_first": self.hops["first"],
         }
-        return (cascade_statement(unit, properties), params, self.relationships)
+        return (cascade_statement(unit, properties), params, self.relationships + len(shocks))
+
+
+class Shocked(NamedTuple):
+    """One source's shock in a scenario: a SHOCKS relationship."""
+
+    scenario: str
+    country: str
+    fraction: float
+    targets: list[str]
 
 
 def transaction_size() -> int:
@@ -812,7 +830,7 @@ def _units(
         )
         ids = list(chunk["id"])
         shocks = [
-            {"scenario": sid, "country": code, "fraction": own, "targets": targets}
+            Shocked(sid, code, own, targets)
             for sid, srcs, f in zip(chunk["id"], chunk["sources"], chunk["fraction"], strict=True)
             for code in srcs.split(";")
             for own, targets in [info.shock_of(code, float(f))]
@@ -824,9 +842,7 @@ def _units(
         starves = cascades.starves
         yield [
             (UPSERT_SCENARIOS, {"rows": upserts}, None),
-            (DELETE_CASCADES, {"ids": ids}, None),
-            (CREATE_SHOCKS, {"rows": shocks}, len(shocks)),
-            cascades.statement(Unit.of(info.unit)),
+            cascades.statement(Unit.of(info.unit), shocks),
             *([(CREATE_STARVES, {"rows": starves}, len(starves))] if starves else []),
         ]
 
@@ -944,7 +960,7 @@ def write_sweep(
     def committed(unit: Sequence[Statement]) -> None:
         if unit[0][0] is not UPSERT_SCENARIOS:
             return  # a unit of summary rows
-        ids = unit[1][1]["ids"]  # DELETE_CASCADES's: the unit's scenarios
+        ids = [row["id"] for row in unit[0][1]["rows"]]  # the unit's scenarios
         with counting:
             written.extend(ids)
         if progress is not None:
