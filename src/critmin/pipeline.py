@@ -324,6 +324,22 @@ def run_sweep(
     group, panel = study_panel(store, study)
     resolved = study.parameters.resolved(panel.unit)
     params = resolved.as_dict()  # every parameter, defaults included: part of the scenario id
+    if resolved.mode == "production" and not (panel.production["quantity"] > 0).any():
+        first, last = panel.years[0], panel.years[-1]
+        raise InvalidParameters(
+            f"--mode production cuts each source's production, and the {group.id} networks "
+            f"({Unit.of(panel.unit).label}, {first if first == last else f'{first}-{last}'}) "
+            "carry none"
+            + (f" ({'; '.join(panel.notes)})" if panel.notes else "")
+            + (
+                f": measure in tonnes or metal (--measure) with the production of "
+                f"{group.production_commodity} loaded (`critmin load production`, README: "
+                "Loading data), or run --mode export"
+                if group.production_commodity
+                else ": its group names no production commodity (the groups file), so run "
+                "--mode export"
+            )
+        )
     absent = sorted(set(study.sources or ()) - set(panel.countries))
     if absent:
         raise InvalidParameters(

@@ -309,3 +309,65 @@ def test_the_drc_file_runs_on_the_cobalt_chain_once_its_stages_are_loaded(
     out = " ".join(ran.output.split())
     assert "FALLBACK" not in out
     assert "cobalt_chain 2022 stage 2 (cobalt_refined): initial shock" in out
+
+
+@pytest.mark.usefixtures("neo4j_env")
+def test_commands_of_single_network_studies_name_what_serves_a_chain(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    """`results`, `report` and `sensitivity` read or re-run single-network studies: given a
+    chain (its sweep stored), each says so in one line and names what answers instead; a
+    production-mode sweep of a network with no production says why, and `results` asked for
+    the wrong mode names the stored one."""
+    load_demo(store, DATA)  # as bundled (a test above loads other years and stages)
+    runner = CliRunner()
+    swept = runner.invoke(
+        app,
+        [
+            "simulate", "--commodity", "cobalt_demo", "--years", "2024", "--shock", "1.0",
+            "--mode", "production", "--source", "COD", "--no-cascades",
+        ],
+    )  # fmt: skip
+    assert swept.exit_code == 0, swept.output
+    for command in (
+        ["results", "sources", "--commodity", "cobalt_demo"],
+        ["results", "sources", "--commodity", "cobalt_demo", "--mode", "production"],
+        ["report", "--commodity", "cobalt_demo", "--out", str(tmp_path / "report")],
+        ["sensitivity", "--commodity", "cobalt_demo", "--years", "2024"],
+    ):
+        ran = runner.invoke(app, command)
+        out = " ".join(ran.output.split())
+        assert ran.exit_code == 2, (command, ran.output)
+        assert ran.exception is None or isinstance(ran.exception, SystemExit), command
+        assert "cobalt_demo is a supply chain" in out, (command, out)
+        assert "chain_paths" in out and "(cobalt, cobalt_oxides)" in out, (command, out)
+    assert not (tmp_path / "report").exists()
+
+    # HS 282200 in gross tonnes (the 2024 default) leaves the mine production (contained
+    # metal) out, and so has none to cut.
+    ran = runner.invoke(
+        app, ["simulate", "--commodity", "cobalt_oxides", "--years", "2024", "--mode", "production"]
+    )
+    out = " ".join(ran.output.split())
+    assert ran.exit_code == 2, ran.output
+    assert "--mode production cuts each source's production" in out
+    assert "cobalt_oxides networks (tonnes, 2024) carry none (production left out" in out
+    assert "use --measure metal" in out and "with the production of cobalt loaded" in out
+
+    # Production-mode sweeps stored (metal: the USGS cobalt production joins the network);
+    # `results` in the default export mode names them.
+    stored = runner.invoke(
+        app,
+        [
+            "simulate", "--commodity", "cobalt_oxides", "--years", "2024", "--mode",
+            "production", "--measure", "metal", "--source", "COD",
+        ],
+    )  # fmt: skip
+    assert stored.exit_code == 0, stored.output
+    ran = runner.invoke(app, ["results", "sources", "--commodity", "cobalt_oxides"])
+    out = " ".join(ran.output.split())
+    assert ran.exit_code == 2, ran.output
+    assert (
+        "no stored export sweeps for cobalt_oxides (production sweeps of it are stored: add "
+        "--mode production)"
+    ) in out

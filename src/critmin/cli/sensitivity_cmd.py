@@ -38,6 +38,7 @@ from critmin.defaults import DEFAULT_SHOCKS
 from critmin.loader.commodities import find_group
 from critmin.simulator.scenario import FAILURE_PRESETS, PRESETS
 from critmin.store.networks import available_years, country_names
+from critmin.store.scenario_reads import refuse_chain
 from critmin.study import InvalidParameters, Study
 from critmin.units import Measure
 
@@ -60,6 +61,7 @@ def run_grid(
     quiet: bool,
 ) -> tuple[SensitivityResult, dict[str, str], float]:
     """Pull every data variant's networks once, then run the grid off the graph."""
+    refuse_chain(study.commodity)
     group = find_group(study.commodity)
     with open_store(*connection) as store:
         chosen = study.chosen_years(available_years(store, group))

@@ -31,6 +31,7 @@ from critmin.store.scenario_reads import (
     matching_scenarios,
     policy_runs,
     policy_stock,
+    refuse_chain,
     run_properties,
     scenario_cascade,
     source_table,
@@ -226,6 +227,7 @@ def load_study(
 ) -> StoredStudy:
     """Read everything the sections show; raises when the commodity or its scenarios (or the
     chosen ``choices``, by default the top source's latest year) are unknown."""
+    refuse_chain(commodity)
     group = find_group(commodity)
     sets = study_runs(store, commodity, mode)
     run_id = str(sets["id"].iloc[0])

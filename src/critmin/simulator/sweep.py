@@ -182,9 +182,16 @@ def sweep(
     scenarios = {
         year: _scenarios(network, sources, together, params.mode) for year, network in years.items()
     }
-    if not fractions or not any(scenarios.values()):
-        what = "the given sources" if sources is not None else "any country"
-        raise ValueError(f"nothing to sweep: no fractions, or {what} can be a source in no network")
+    if not fractions:
+        raise ValueError("nothing to sweep: no shock fractions")
+    if not any(scenarios.values()):
+        what = "none of the given sources" if sources is not None else "no country"
+        raise ValueError(
+            f"nothing to sweep: {what} produces in any of the networks (production mode cuts a "
+            "source's production; the networks carry none)"
+            if params.mode == "production"
+            else f"nothing to sweep: {what} exports in any of the networks"
+        )
 
     return sweep_groups(
         years, scenarios, fractions, params, targets, keep_share, progress, executor, scheduler,

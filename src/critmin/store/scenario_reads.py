@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from critmin.errors import CritminError
+from critmin.loader.chains import find_chain, load_chains
 from critmin.simulator.scenario import Parameters
 from critmin.store.graph import GraphStore
 from critmin.store.locks import live_leases
@@ -121,6 +122,11 @@ RETURN properties(r) AS run
 ORDER BY coalesce(r.finished_at, r.created_at) DESC, r.id
 """
 
+RUN_MODES = """
+MATCH (r:Run {commodity: $commodity})
+RETURN DISTINCT coalesce(r.mode, 'export') AS mode
+"""
+
 SWEEP_SOURCES = """
 MATCH (x:SweepSource {run_id: $run_id, shock: $shock})
 RETURN x.rank AS rank, x.source AS source, x.source_name AS name, x.total_failed AS total_failed,
@@ -163,6 +169,23 @@ def runs_of(store: GraphStore, commodity: str, mode: str = "export") -> pd.DataF
     return pd.DataFrame(rows)
 
 
+def refuse_chain(commodity: str) -> None:
+    """Raise :class:`NoScenarios` saying what to use instead when ``commodity`` is a supply
+    chain: its sweeps write no study tables (``results``, the report, ``sensitivity``)."""
+    if commodity not in load_chains():
+        return
+    stages = ", ".join(stage.commodity for stage in find_chain(commodity).stages)
+    raise NoScenarios(
+        f"{commodity} is a supply chain: `critmin results`, `report` and `sensitivity` work on "
+        "the studies of single networks (a chain's sweep writes no study tables). `critmin "
+        f"simulate --commodity {commodity}` prints each stage's tables; its stored scenarios "
+        "answer the library's chain_paths and chain_refiners queries (`critmin query "
+        "chain_paths`, or in Browser); `critmin cascade ID` re-runs one down the chain. Each "
+        f"stage's network ({stages}) can be swept and reported on its own: `critmin simulate "
+        "--commodity STAGE`, then `critmin report --commodity STAGE`"
+    )
+
+
 def find_run(
     store: GraphStore,
     commodity: str,
@@ -178,11 +201,20 @@ def find_run(
     ``shock`` requires the run to have swept that shock size. Runs that did not finish never
     answer, and the error says when one is the reason nothing matched.
     """
+    refuse_chain(commodity)
     runs = runs_of(store, commodity, mode)
     if runs.empty:
+        modes = sorted({str(r["mode"]) for r in store.records(RUN_MODES, commodity=commodity)})
+        stored = (
+            f" ({' and '.join(modes)} sweeps of it are stored: add --mode {modes[0]})"
+            if modes
+            else ""
+        )
         raise NoScenarios(
-            f"no stored {mode} sweeps for {commodity}: run "
-            f"`critmin simulate --commodity {commodity}` first"
+            f"no stored {mode} sweeps for {commodity}{stored}: run "
+            f"`critmin simulate --commodity {commodity}"
+            + ("" if mode == "export" else f" --mode {mode}")
+            + "` first"
         )
     if run_id is not None:
         chosen = runs[runs["id"] == run_id]
