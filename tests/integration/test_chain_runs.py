@@ -342,6 +342,15 @@ def test_commands_of_single_network_studies_name_what_serves_a_chain(
         assert "cobalt_demo is a supply chain" in out, (command, out)
         assert "chain_paths" in out and "(cobalt, cobalt_oxides)" in out, (command, out)
     assert not (tmp_path / "report").exists()
+    for command in (
+        ["stock-needed", "--commodity", "cobalt_demo", "--source", "COD", "--year", "2024"],
+        ["metrics", "concentration", "--commodity", "cobalt_demo"],
+    ):
+        ran = runner.invoke(app, command)
+        out = " ".join(ran.output.split())
+        assert ran.exit_code == 2, (command, ran.output)
+        assert "'cobalt_demo' is a supply chain (cobalt -> cobalt_oxides), not a commodity" in out
+        assert "--commodity cobalt or cobalt_oxides" in out, out
 
     # HS 282200 in gross tonnes (the 2024 default) leaves the mine production (contained
     # metal) out, and so has none to cut.

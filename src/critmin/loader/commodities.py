@@ -107,9 +107,24 @@ def find_group(commodity: str, extra: str | os.PathLike[str] | None = None) -> C
     Traceback (most recent call last):
     ...
     critmin.loader.commodities.UnknownCommodity: unknown commodity 'cobalt_ores'; known groups: ...
+    >>> find_group("cobalt_demo")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    critmin.loader.commodities.UnknownCommodity: 'cobalt_demo' is a supply chain (cobalt -> ...
     """
     groups = load_groups(extra)
     if commodity not in groups:
+        from critmin.loader.chains import load_chains  # (chains name groups, not the reverse)
+
+        chain = load_chains().get(commodity)
+        if chain is not None:
+            stages = [stage.commodity for stage in chain.stages]
+            raise UnknownCommodity(
+                f"{commodity!r} is a supply chain ({' -> '.join(stages)}), not a commodity "
+                "group: this command works on one network; give one of its stages "
+                f"(--commodity {' or '.join(stages)}). `critmin simulate` and scenario files run "
+                "the whole chain"
+            )
         raise UnknownCommodity(
             f"unknown commodity {commodity!r}; known groups: {', '.join(sorted(groups))} (add "
             f"your own with a groups file in {ENV_VAR} or --commodities)"
