@@ -84,18 +84,23 @@ def test_cascade_of_a_chain_scenario_stores_every_stage_under_the_same_id(
     assert all(r["cut"] == pytest.approx(by_country[r["iso3"]]) for r in starves)
 
 
-@pytest.mark.usefixtures("neo4j_env")
-def test_cli_cascade_of_a_chain_scenario(demo_data: GraphStore) -> None:
-    store = demo_data
-    runner = CliRunner()
+def _sweep_drc_stop(runner: CliRunner, shock: float) -> None:
+    """`critmin simulate` of the demo chain's DRC mine stop at ``shock``, without cascades."""
     swept = runner.invoke(
         app,
         [
-            "simulate", "--commodity", "cobalt_demo", "--years", "2024", "--shock", "0.5",
+            "simulate", "--commodity", "cobalt_demo", "--years", "2024", "--shock", str(shock),
             "--mode", "production", "--source", "COD", "--no-cascades",
         ],
     )  # fmt: skip
     assert swept.exit_code == 0, swept.output
+
+
+@pytest.mark.usefixtures("neo4j_env")
+def test_cli_cascade_of_a_chain_scenario(demo_data: GraphStore) -> None:
+    store = demo_data
+    runner = CliRunner()
+    _sweep_drc_stop(runner, 0.5)
     (sid,) = [
         r["id"]
         for r in store.records(
@@ -321,14 +326,7 @@ def test_commands_of_single_network_studies_name_what_serves_a_chain(
     the wrong mode names the stored one."""
     load_demo(store, DATA)  # as bundled (a test above loads other years and stages)
     runner = CliRunner()
-    swept = runner.invoke(
-        app,
-        [
-            "simulate", "--commodity", "cobalt_demo", "--years", "2024", "--shock", "1.0",
-            "--mode", "production", "--source", "COD", "--no-cascades",
-        ],
-    )  # fmt: skip
-    assert swept.exit_code == 0, swept.output
+    _sweep_drc_stop(runner, 1.0)
     for command in (
         ["results", "sources", "--commodity", "cobalt_demo"],
         ["results", "sources", "--commodity", "cobalt_demo", "--mode", "production"],
